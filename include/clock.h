@@ -1,0 +1,46 @@
+/* clock.h — the one place protocolfs reads the wall clock, and civil-date
+ * arithmetic for the protocol's dates (Belgian civil dates, Art. 2, 5, 12).
+ *
+ * A "day" is a civil date counted as days since 1970-01-01 (proleptic Gregorian).
+ * Retention arithmetic is conservative: adding months to the 29th-31st of a month
+ * clamps to the last day of the target month, so 2024-02-29 + 5 years is
+ * 2029-02-28, never 1 March. Thread-safe unless noted. */
+#ifndef PFS_CLOCK_H
+#define PFS_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLOCK_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
+
+/* Wall-clock time in seconds since the epoch (UTC). Every decision that depends
+ * on the time of day goes through here, so tests can move it with libfaketime. */
+int64_t clock_now(void);
+
+/* Parse exactly "YYYY-MM-DD" (years 1900-9999, a real calendar date). 0 or -EINVAL. */
+int clock_parse_date(const char *s, int32_t *day);
+
+void clock_format_date(int32_t day, char out[CLOCK_DATE_LEN]);
+
+int32_t clock_days_from_civil(int y, int m, int d);
+void clock_civil_from_days(int32_t day, int *y, int *m, int *d);
+
+/* day + months, clamped to the end of the target month. */
+int32_t clock_add_months(int32_t day, int months);
+
+/* Parse a retention period "Ny" or "Nm" (N 1..1200 in months) into months. */
+int clock_parse_retention(const char *s, int *months);
+
+/* The UTC instant at which civil day `day` begins in time zone tz (an IANA name
+ * such as "Europe/Brussels"), and the civil date of instant t in tz. -EINVAL when
+ * tz is unknown. Serialised internally (they switch TZ under a lock). */
+int clock_day_start(const char *tz, int32_t day, int64_t *utc);
+int clock_day_of(const char *tz, int64_t t, int32_t *day);
+
+/* 0 when tz names a zone this machine knows (a file under /usr/share/zoneinfo). */
+int clock_tz_check(const char *tz);
+
+/* Format instant t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out[21]. */
+void clock_format_utc(int64_t t, char out[21]);
+
+#endif
