@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PROG	      "pfs-sample"
@@ -840,7 +841,7 @@ static void put_address(struct rng *r, struct field *f, const struct person *p, 
 	f_puts(f, place);
 }
 
-/* "+32 4PP xx xx xx": Proximus 460 and 47x, Telenet 468 and 48x, Orange 49x, MVNOs 465-467. */
+/* "+32 4PP xx xx xx" with a Belgian mobile prefix: 460, 465-468 or 470-499. */
 static void put_phone(struct rng *r, struct field *f)
 {
 	static const unsigned short low[] = {460, 465, 466, 467, 468};
@@ -1085,16 +1086,20 @@ static int write_all(struct out *o, const struct opts *opt)
 	return out_flush(o);
 }
 
+/* FILE.tmp, then rename over FILE; never over a device, directory or symlink. */
 static void write_file(struct out *o, const struct opts *opt)
 {
 	size_t len = strlen(opt->output);
 	char *tmp = malloc(len + sizeof(".tmp"));
+	struct stat st;
 
 	if (!tmp)
 		die("out of memory");
+	if (lstat(opt->output, &st) == 0 && !S_ISREG(st.st_mode))
+		die("%s exists and is not a regular file: not replacing it", opt->output);
 	memcpy(tmp, opt->output, len);
 	memcpy(tmp + len, ".tmp", sizeof(".tmp"));
-	o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (o->fd < 0)
 		die("cannot create %s: %s", tmp, strerror(errno));
 	if (write_all(o, opt) == 0 && fsync(o->fd) != 0)

@@ -307,6 +307,46 @@ TEST(blank_line_inside_is_a_row)
 	check_row_error(LIT("a;b\n1;2\n\n3;4\n"), "t.csv:3: 1 field, header has 2");
 }
 
+/* Field lengths and stop bytes at every offset around the 16-byte scanning path. */
+TEST(fields_of_every_length)
+{
+	char buf[512], want[64];
+	struct csv_reader *r;
+	struct csv_row row;
+
+	for (size_t n = 0; n < 40; n++) {
+		memset(want, 'x', n);
+		want[n] = '\0';
+		snprintf(buf, sizeof(buf), "a;b;c\n%s;\"%s\";%s\n%s;%s;%s", want, want, want, want,
+			 want, want);
+		r = open_buf(buf, strlen(buf));
+		CHECK_INT(next(r, &row), 1);
+		CHECK_INT(next(r, &row), 1);
+		check_row(&row, 2, 3, (const char *[]){want, want, want});
+		CHECK_INT(next(r, &row), 1);
+		check_row(&row, 3, 3, (const char *[]){want, want, want});
+		CHECK_INT(next(r, &row), 0);
+		csv_close(r);
+	}
+}
+
+TEST(stray_bytes_found_at_every_offset)
+{
+	char buf[128];
+
+	for (size_t at = 0; at < 40; at++) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, "a;b\n1;", 6);
+		memset(buf + 6, 'x', 48);
+		buf[6 + at + 1] = '"';
+		check_row_error(buf, strlen(buf), "t.csv:2:2: stray quote in unquoted field");
+		buf[6 + at + 1] = '\r';
+		check_row_error(buf, strlen(buf), "t.csv:2:2: stray carriage return");
+		buf[6 + at + 1] = ';';
+		check_row_error(buf, strlen(buf), "t.csv:2: 3 fields, header has 2");
+	}
+}
+
 TEST(multibyte_utf8_accepted)
 {
 	/* U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF, é, €. */
@@ -538,6 +578,16 @@ TEST(null_error_buffer_and_close)
 	csv_close(NULL);
 }
 
+TEST(open_mem_too_large)
+{
+	struct csv_reader *r = (struct csv_reader *)1;
+
+	/* The length is checked before a byte is read. */
+	CHECK_INT(csv_open_mem(&r, "t.csv", "x", ((size_t)1 << 31) + 1, err, sizeof(err)), -EFBIG);
+	CHECK(r == NULL);
+	CHECK_STR(err, "t.csv: file too large (2147483649 bytes, limit 2147483648)");
+}
+
 TEST(open_missing_file)
 {
 	struct csv_reader *r = (struct csv_reader *)1;
@@ -602,6 +652,8 @@ int main(void)
 	RUN(header_only);
 	RUN(trailing_blank_lines_ignored);
 	RUN(blank_line_inside_is_a_row);
+	RUN(fields_of_every_length);
+	RUN(stray_bytes_found_at_every_offset);
 	RUN(multibyte_utf8_accepted);
 	RUN(utf8_checked_at_every_offset);
 	RUN(error_utf8_overlong);
@@ -623,6 +675,7 @@ int main(void)
 	RUN(field_pointers_outlive_the_row);
 	RUN(open_mem_copies_the_input);
 	RUN(null_error_buffer_and_close);
+	RUN(open_mem_too_large);
 	RUN(open_missing_file);
 	RUN(fixture_excel_export);
 	RUN(fixture_windows1252_refused);

@@ -1,0 +1,71 @@
+/* config.h — the city's INI configuration, validated as a whole before use.
+ *
+ * Enforces Art. 4 (a current list of function profiles with access) and Art. 6
+ * (need to know, separation of duties): every section and key is checked against
+ * a schema table; a user or group that would match two profiles is an error, not a
+ * silent union; a profile may only name fields the issuer signed. Errors name
+ * file, section and key. Relative paths are taken from the config file's folder.
+ *
+ * A loaded config is immutable and may be shared by threads. */
+#ifndef PFS_CONFIG_H
+#define PFS_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "dataset.h"
+
+#define CONFIG_PROFILES_MAX 64
+#define CONFIG_NAME_MAX 64
+#define CONFIG_TEXT_MAX 512
+
+struct config_profile {
+	char name[CONFIG_NAME_MAX + 1];
+	char description[CONFIG_TEXT_MAX];
+	char users_text[CONFIG_TEXT_MAX];  /* as written, for `protocolfs profiles` */
+	char groups_text[CONFIG_TEXT_MAX];
+	unsigned nfields;                  /* fields the profile may see, in dataset order */
+	unsigned field[DATASET_FIELDS_MAX]; /* indices into the dataset's field list */
+	char field_name[DATASET_FIELDS_MAX][DATASET_FIELD_NAME_MAX + 1]; /* as written */
+	uid_t *uids;
+	size_t nuids;
+	gid_t *gids;
+	size_t ngids;
+};
+
+struct config {
+	char path[PATH_MAX];
+	char dataset[PATH_MAX];
+	char issuer_key[PATH_MAX];
+	char recipient_key[PATH_MAX];
+	char passphrase_file[PATH_MAX]; /* "" when the key is not protected */
+	char state_dir[PATH_MAX];
+	char audit_log[PATH_MAX];
+	unsigned nlabels;
+	char label_field[DATASET_FIELDS_MAX][DATASET_FIELD_NAME_MAX + 1];
+	char label[DATASET_FIELDS_MAX][CONFIG_TEXT_MAX];
+	struct config_profile profiles[CONFIG_PROFILES_MAX];
+	size_t nprofiles;
+	bool uses_groups; /* some profile matches by group: callers' groups are needed */
+	int label_of[DATASET_FIELDS_MAX]; /* dataset field index -> label index (config_bind) */
+};
+
+/* Load and validate path: schema, files (present, readable; secret key and
+ * passphrase file not readable by group or others; nothing group- or
+ * world-writable), users and groups (known, each in at most one profile, no user
+ * in a group of another profile). On error *cfg is NULL. */
+int config_load(struct config **cfg, const char *path, char *err, size_t errlen);
+
+/* Check the profiles and labels against the dataset's signed field list and
+ * resolve field names to indices. Every field a profile names must be signed and
+ * labelled. */
+int config_bind(struct config *cfg, const struct dataset_terms *t, char *err, size_t errlen);
+
+/* The label of dataset field index f (after config_bind). */
+const char *config_label(const struct config *cfg, const struct dataset_terms *t, unsigned f);
+
+void config_free(struct config *cfg);
+
+#endif

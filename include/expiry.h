@@ -1,0 +1,37 @@
+/* expiry.h — when each record may be seen (Art. 2, 5, 12).
+ *
+ * A record is visible while now lies inside the protocol window (from the start
+ * of its first day to the end of its last, in the dataset's time zone, across
+ * daylight-saving changes) and before its retention deadline (the start of the
+ * civil day shared_on + retention). Instants are computed once at load, so a
+ * visibility check is two comparisons. Immutable after expiry_new; thread-safe. */
+#ifndef PFS_EXPIRY_H
+#define PFS_EXPIRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+
+struct expiry;
+
+int expiry_new(struct expiry **e, const struct dataset *ds, char *err, size_t errlen);
+void expiry_free(struct expiry *e);
+
+/* The protocol window as UTC instants: [start, end). */
+int64_t expiry_window_start(const struct expiry *e);
+int64_t expiry_window_end(const struct expiry *e);
+
+/* Is record i visible at now? Purged records never are. */
+bool expiry_visible(const struct expiry *e, size_t i, int64_t now);
+
+/* The instant record i disappears, and why: "retention" or "protocol end". */
+int64_t expiry_record_end(const struct expiry *e, size_t i);
+const char *expiry_record_reason(const struct expiry *e, size_t i);
+
+/* Records visible at now, and the next instant after now at which a visible record
+ * disappears (INT64_MAX when none will). O(records). */
+size_t expiry_scan(const struct expiry *e, int64_t now, int64_t *next);
+
+#endif
