@@ -3,8 +3,11 @@
 #include "cli.h"
 #include "clock.h"
 #include "dataset.h"
+#include "expiry.h"
+#include "fs.h"
 #include "keys.h"
 #include "seal.h"
+#include "service.h"
 #include "util.h"
 
 #include <errno.h>
@@ -14,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -70,15 +76,16 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 			fputs(usage, stdout);
 			return 1;
 		}
-		eq = strchr(a, '=');
+		eq = a[1] == '-' ? strchr(a, '=') : NULL;
 		k = a[1] == '-' ? cli_opt_find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2))
-				: -1;
+				: a[2] == 0 ? cli_opt_find(opts, a + 1, 1) : -1;
 		if (k < 0) {
 			cli_error(cmd, "unknown option %s (see protocolfs %s --help)", a, cmd);
 			return -1;
 		}
 		if (seen & (1u << k)) {
-			cli_error(cmd, "option --%s given twice", opts[k].name);
+			cli_error(cmd, "option %s%s given twice", opts[k].name[1] ? "--" : "-",
+				  opts[k].name);
 			return -1;
 		}
 		seen |= 1u << k;
@@ -288,6 +295,244 @@ static int cmd_inspect(int argc, char **argv)
 	return issuer ? CLI_OK : CLI_BAD;
 }
 
+/* ------------------------------------------------------ profiles, check */
+
+static const char profiles_usage[] =
+	"usage: protocolfs profiles CONFIG\n"
+	"\n"
+	"Print the current list of function profiles with access (Art. 4): each profile,\n"
+	"its description, the fields it may see, and its users and groups. CONFIG is\n"
+	"validated whole first, dataset included.\n";
+
+static const char check_usage[] =
+	"usage: protocolfs check CONFIG\n"
+	"\n"
+	"Validate the configuration, keys and dataset as the daemon would, then print the\n"
+	"function-profile list (Art. 4), the protocol window, the number of records\n"
+	"visible now and the next date on which records disappear. Exit 0 when all is\n"
+	"well.\n";
+
+static void cli_profiles_print(const struct service *svc)
+{
+	const struct config *cfg = svc->cfg;
+	const struct dataset_terms *t = dataset_terms(svc->ds);
+
+	printf("function profiles (Art. 4):\n");
+	for (size_t p = 0; p < cfg->nprofiles; p++) {
+		const struct config_profile *pr = &cfg->profiles[p];
+		printf("  %s\n", pr->name);
+		if (pr->description[0])
+			printf("    description: %s\n", pr->description);
+		printf("    fields:     ");
+		for (unsigned i = 0; i < pr->nfields; i++)
+			printf("%s %s", i ? "," : "", t->fields[pr->field[i]]);
+		printf("%s\n", pr->nfields ? "" : " (none)");
+		printf("    users:       %s\n", pr->users_text[0] ? pr->users_text : "(none)");
+		printf("    groups:      %s\n", pr->groups_text[0] ? pr->groups_text : "(none)");
+	}
+}
+
+static int cli_service_open(const char *cmd, const char *config, struct service **svc)
+{
+	char err[ERRLEN];
+	int rc = service_open(svc, config, err, sizeof(err));
+
+	if (rc < 0)
+		cli_error(cmd, "%s", err);
+	return rc;
+}
+
+static int cmd_profiles(int argc, char **argv)
+{
+	struct service *svc = NULL;
+	const char *pos[1];
+	int n, rc = cli_parse("profiles", argc, argv, NULL, pos, 1, 1, &n, profiles_usage);
+
+	if (rc)
+		return rc > 0 ? CLI_OK : CLI_ERROR;
+	rc = cli_service_open("profiles", pos[0], &svc);
+	if (rc < 0)
+		return cli_status(rc);
+	cli_profiles_print(svc);
+	service_close(svc);
+	return CLI_OK;
+}
+
+/* "in force", "not yet in force" or "ended" at now. */
+static const char *cli_window_state(const struct expiry *e, int64_t now)
+{
+	if (now < expiry_window_start(e))
+		return "not yet in force";
+	return now < expiry_window_end(e) ? "in force" : "ended";
+}
+
+static void cli_check_print(const struct service *svc)
+{
+	const struct dataset_terms *t = dataset_terms(svc->ds);
+	char a[CLOCK_DATE_LEN], b[CLOCK_DATE_LEN];
+	int64_t now = clock_now(), next;
+	size_t visible = expiry_scan(svc->exp, now, &next);
+	int32_t day;
+
+	clock_format_date(t->start_day, a);
+	clock_format_date(t->end_day, b);
+	printf("config:     %s\n", svc->cfg->path);
+	printf("dataset:    %s (serial %" PRIu64 ", %zu records, signature verified)\n",
+	       svc->cfg->dataset, t->serial, dataset_present(svc->ds));
+	printf("protocol:   %s, %s to %s\n", t->protocol_id, t->issuer, t->recipient);
+	printf("window:     %s to %s inclusive (%s): %s\n", a, b, t->timezone,
+	       cli_window_state(svc->exp, now));
+	printf("visible:    %zu records now\n", visible);
+	if (next == INT64_MAX) {
+		printf("next:       no record is due to disappear\n");
+	} else {
+		clock_day_of(t->timezone, next, &day);
+		clock_format_date(day, a);
+		printf("next:       %s (records disappear at the start of this day)\n", a);
+	}
+	printf("\n");
+	cli_profiles_print(svc);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct service *svc = NULL;
+	const char *pos[1];
+	int n, rc = cli_parse("check", argc, argv, NULL, pos, 1, 1, &n, check_usage);
+
+	if (rc)
+		return rc > 0 ? CLI_OK : CLI_ERROR;
+	rc = cli_service_open("check", pos[0], &svc);
+	if (rc < 0)
+		return cli_status(rc);
+	cli_check_print(svc);
+	service_close(svc);
+	return CLI_OK;
+}
+
+/* ------------------------------------------------------------------- mount */
+
+static const char mount_usage[] =
+	"usage: protocolfs mount CONFIG MOUNTPOINT [-f] [-o OPTIONS]\n"
+	"       protocolfs CONFIG MOUNTPOINT [-o OPTIONS]     (the form mount.fuse3 uses)\n"
+	"\n"
+	"Verify everything, then mount the dataset read-only at MOUNTPOINT: one file per\n"
+	"person, with the fields of the caller's function profile. Errors are reported\n"
+	"before the daemon goes to the background; -f stays in the foreground. OPTIONS\n"
+	"are FUSE mount options, e.g. allow_other. The mount is always\n"
+	"ro,nosuid,nodev,noexec. Unmount with fusermount3 -u MOUNTPOINT, umount, or\n"
+	"SIGTERM/SIGINT.\n";
+
+/* A mount outside the protocol window serves nothing: refuse it with the date. */
+static int cli_window_check(const struct service *svc, char *err, size_t errlen)
+{
+	const struct dataset_terms *t = dataset_terms(svc->ds);
+	int64_t now = clock_now();
+	char d[CLOCK_DATE_LEN];
+
+	if (now < expiry_window_start(svc->exp)) {
+		clock_format_date(t->start_day, d);
+		util_errf(err, errlen, "protocol %s starts on %s (%s): nothing may be served yet",
+			  t->protocol_id, d, t->timezone);
+		return -EACCES;
+	}
+	if (now >= expiry_window_end(svc->exp)) {
+		clock_format_date(t->end_day, d);
+		util_errf(err, errlen, "protocol %s ended on %s (%s): nothing may be served",
+			  t->protocol_id, d, t->timezone);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* Mounted: a background daemon tells its parent and leaves the terminal. */
+static void cli_ready(void *arg)
+{
+	int *fd = arg, null;
+
+	if (*fd < 0)
+		return;
+	if (write(*fd, "", 1) != 1) {
+		/* the parent is gone; nothing to report to */
+	}
+	close(*fd);
+	*fd = -1;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	if (chdir("/") != 0) {
+		/* not fatal: every path in the config is absolute */
+	}
+}
+
+/* Load, verify and serve; errors go to report_fd (daemon start-up) or stderr. */
+static int cli_mount_run(const char *config, const char *mnt, const char *opts, int report_fd)
+{
+	struct fs_mount_opts o = {mnt, opts, cli_ready, &report_fd};
+	struct service *svc = NULL;
+	char err[ERRLEN];
+	int rc = service_open(&svc, config, err, sizeof(err));
+
+	if (rc == 0 && (rc = cli_window_check(svc, err, sizeof(err))) < 0)
+		service_close(svc);
+	if (rc == 0)
+		rc = fs_serve(svc, &o, err, sizeof(err));
+	if (rc < 0 && report_fd >= 0) {
+		if (write(report_fd, err, strlen(err)) < 0) {
+			/* nothing more can be done */
+		}
+	} else if (rc < 0) {
+		cli_error("mount", "%s", err);
+	}
+	return rc < 0 ? cli_status(rc) : CLI_OK;
+}
+
+/* Start the daemon in a child that loads everything itself (so its key memory
+ * stays locked) and reports through a pipe: "" ready, text an error. */
+static int cli_mount_background(const char *config, const char *mnt, const char *opts)
+{
+	char msg[ERRLEN];
+	int p[2], status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		cli_error("mount", "cannot start the daemon: %s", strerror(errno));
+		return CLI_ERROR;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		_exit(cli_mount_run(config, mnt, opts, p[1]));
+	}
+	close(p[1]);
+	n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	if (n == 1 && msg[0] == 0)
+		return CLI_OK;
+	waitpid(pid, &status, 0);
+	msg[n > 0 ? n : 0] = 0;
+	cli_error("mount", "%s", n > 0 ? msg : "the daemon exited before mounting");
+	return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : CLI_ERROR;
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	const char *fg = NULL, *opts = NULL, *pos[2];
+	const struct cli_opt o[] = {{"f", 0, &fg}, {"o", 1, &opts}, {0}};
+	int n, rc = cli_parse("mount", argc, argv, o, pos, 2, 2, &n, mount_usage);
+
+	if (rc)
+		return rc > 0 ? CLI_OK : CLI_ERROR;
+	if (fg)
+		return cli_mount_run(pos[0], pos[1], opts, -1);
+	return cli_mount_background(pos[0], pos[1], opts);
+}
+
 /* -------------------------------------------------------------------- main */
 
 struct cli_command {
@@ -300,6 +545,9 @@ static const struct cli_command commands[] = {
 	{"keygen", cmd_keygen, "make an issuer (agency) or recipient (city) key pair"},
 	{"seal", cmd_seal, "seal the agency's CSV export into a signed, encrypted dataset"},
 	{"inspect", cmd_inspect, "print a dataset's signed header and verify it"},
+	{"check", cmd_check, "validate a config, its keys and dataset; print profiles and dates"},
+	{"profiles", cmd_profiles, "print the function profiles with access (Art. 4)"},
+	{"mount", cmd_mount, "serve the dataset as a read-only filesystem"},
 	{NULL, NULL, NULL},
 };
 
@@ -341,6 +589,9 @@ int main(int argc, char **argv)
 	for (const struct cli_command *c = commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);
+	/* mount.fuse3 (fstab, mount -t fuse.protocolfs) runs "protocolfs CONFIG MNT -o ..." */
+	if (argc >= 3 && access(argv[1], F_OK) == 0)
+		return cmd_mount(argc, argv);
 	fprintf(stderr, "protocolfs: unknown command \"%s\" (see protocolfs --help)\n", argv[1]);
 	return CLI_ERROR;
 }

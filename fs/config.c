@@ -452,14 +452,19 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 	*out = NULL;
 	if (err && errlen)
 		err[0] = 0;
-	if (!cfg || strlen(path) >= sizeof(cfg->path)) {
-		util_errf(err, errlen, "%s: out of memory or path too long", path);
+	if (!cfg) {
+		util_errf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	strcpy(cfg->path, path);
-	rc = cfg_file_check(path, CFG_FILE, path, err, errlen);
+	/* Absolute, so relative paths inside stay right after the daemon's chdir("/"). */
+	if (!realpath(path, cfg->path)) {
+		rc = -errno;
+		util_errf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = cfg_file_check(cfg->path, CFG_FILE, path, err, errlen);
 	if (rc == 0)
-		rc = ini_load(&ini, path, err, errlen);
+		rc = ini_load(&ini, cfg->path, err, errlen);
 	if (rc == 0)
 		rc = cfg_sections_check(cfg, ini, err, errlen);
 	for (size_t i = 0; rc == 0 && i < ini_nentries(ini); i++)

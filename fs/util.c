@@ -73,7 +73,7 @@ int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, cha
 	b = NULL;
 out:
 	if (b)
-		memset(b, 0, got); /* the file may hold personal data */
+		explicit_bzero(b, got); /* the file may hold personal data */
 	free(b);
 	close(fd);
 	return rc;

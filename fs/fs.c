@@ -1,0 +1,717 @@
+/* fs.c — the FUSE operations (low-level API) and nothing else (see fs.h).
+ *
+ * Node ids. 1 is the root; 2 + p is the information file of profile p; every
+ * person file has one node per profile: VIEW_BASE + record * nprofiles + p. A
+ * lookup answers with the caller's own node, so two profiles never share a kernel
+ * inode, page cache or attribute cache.
+ *
+ * Cache policy, set here and nowhere else:
+ *  - entry timeout 0: the kernel asks again for every path lookup, so each caller
+ *    gets their own node and a name never outlives its visibility;
+ *  - attribute timeout 1 s on person views: a view's size belongs to that view
+ *    alone and never changes while the record is visible;
+ *  - person files use the page cache (per node, so per view); the information
+ *    file is direct_io because its content changes with time.
+ *
+ * A file descriptor keeps the view of the user who opened it: reads render the
+ * node's profile, not the reader's. Passing the descriptor on is the opener's
+ * disclosure. Every read re-checks visibility (ESTALE once expired).
+ *
+ * Decrypted records and renderings live in per-thread sodium_malloc'ed scratch
+ * buffers, wiped right after each reply. */
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+
+#include "fs.h"
+#include "clock.h"
+#include "expiry.h"
+#include "profile.h"
+#include "render.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PFS_ATTR_TIMEOUT 1.0
+#define PFS_GROUPS_MAX 256
+#define PFS_XATTR_DEADLINE "user.protocolfs.deadline"
+#define PFS_XATTR_REASON "user.protocolfs.reason"
+
+struct pfs {
+	struct service *svc;
+	const struct config *cfg;
+	const struct dataset *ds;
+	const struct dataset_terms *t;
+	const struct expiry *exp;
+	size_t nprof, nrec;
+	fuse_ino_t view_base;
+	_Atomic uint32_t *sizes; /* per view: rendered size + 1, 0 when not yet known */
+	int64_t issued_at;
+};
+
+/* Per-thread scratch: a decrypted record and its rendering (sodium_malloc). */
+struct pfs_scratch {
+	struct dataset_record rec;
+	char *out;
+	size_t cap;
+};
+
+static pthread_key_t pfs_scratch_key;
+static pthread_once_t pfs_scratch_once = PTHREAD_ONCE_INIT;
+
+static void pfs_scratch_free(void *p)
+{
+	struct pfs_scratch *s = p;
+
+	dataset_record_free(&s->rec);
+	sodium_free(s->out);
+	free(s);
+}
+
+static void pfs_scratch_init(void)
+{
+	pthread_key_create(&pfs_scratch_key, pfs_scratch_free);
+}
+
+static struct pfs_scratch *pfs_scratch(void)
+{
+	struct pfs_scratch *s;
+
+	pthread_once(&pfs_scratch_once, pfs_scratch_init);
+	s = pthread_getspecific(pfs_scratch_key);
+	if (!s && (s = calloc(1, sizeof(*s))))
+		pthread_setspecific(pfs_scratch_key, s);
+	return s;
+}
+
+/* ------------------------------------------------------------ node ids */
+
+enum pfs_kind { PFS_ROOT, PFS_INFO, PFS_VIEW, PFS_BAD };
+
+struct pfs_node {
+	enum pfs_kind kind;
+	size_t rec;
+	int prof;
+};
+
+static struct pfs_node pfs_node_of(const struct pfs *fs, fuse_ino_t ino)
+{
+	struct pfs_node n = {PFS_BAD, 0, -1};
+
+	if (ino == FUSE_ROOT_ID) {
+		n.kind = PFS_ROOT;
+	} else if (ino >= 2 && ino < 2 + fs->nprof) {
+		n.kind = PFS_INFO;
+		n.prof = (int)(ino - 2);
+	} else if (ino >= fs->view_base && (ino - fs->view_base) / fs->nprof < fs->nrec) {
+		n.kind = PFS_VIEW;
+		n.rec = (ino - fs->view_base) / fs->nprof;
+		n.prof = (int)((ino - fs->view_base) % fs->nprof);
+	}
+	return n;
+}
+
+static fuse_ino_t pfs_view_ino(const struct pfs *fs, size_t rec, int prof)
+{
+	return fs->view_base + rec * fs->nprof + (fuse_ino_t)prof;
+}
+
+/* ------------------------------------------------------------ callers */
+
+/* The caller's profile index, or PROFILE_NONE / PROFILE_AMBIGUOUS. */
+static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t groups[PFS_GROUPS_MAX];
+	int ng = 0;
+
+	if (fs->cfg->uses_groups) {
+		ng = fuse_req_getgroups(req, PFS_GROUPS_MAX, groups);
+		if (ng < 0 || ng > PFS_GROUPS_MAX)
+			return PROFILE_NONE; /* cannot tell: fail closed */
+	}
+	return profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups, (size_t)ng);
+}
+
+/* ------------------------------------------------------------ rendering */
+
+/* Render record rec for profile prof into the thread's scratch. On success *out
+ * points at *len bytes that the caller must pass to pfs_render_done. */
+static int pfs_render_view(const struct pfs *fs, size_t rec, int prof, const char **out,
+			   size_t *len)
+{
+	struct pfs_scratch *s = pfs_scratch();
+	const struct config_profile *p = &fs->cfg->profiles[prof];
+	size_t need;
+
+	if (!s)
+		return -ENOMEM;
+	if (dataset_record_open(fs->ds, rec, &s->rec, NULL, 0) < 0)
+		return -EIO;
+	need = render_record(fs->cfg, fs->t, p, &s->rec, s->out, s->cap);
+	if (need > s->cap) {
+		sodium_free(s->out);
+		s->cap = need + 4096;
+		s->out = sodium_malloc(s->cap);
+		if (!s->out) {
+			s->cap = 0;
+			dataset_record_wipe(&s->rec);
+			return -ENOMEM;
+		}
+		render_record(fs->cfg, fs->t, p, &s->rec, s->out, s->cap);
+	}
+	dataset_record_wipe(&s->rec);
+	atomic_store_explicit(&fs->sizes[rec * fs->nprof + (size_t)prof], (uint32_t)need + 1,
+			      memory_order_relaxed);
+	*out = s->out;
+	*len = need;
+	return 0;
+}
+
+static void pfs_render_done(const char *out, size_t len)
+{
+	sodium_memzero((void *)out, len);
+}
+
+/* Size of a view, from the cache or by rendering once. */
+static int pfs_view_size(const struct pfs *fs, size_t rec, int prof, size_t *size)
+{
+	uint32_t c = atomic_load_explicit(&fs->sizes[rec * fs->nprof + (size_t)prof],
+					  memory_order_relaxed);
+	const char *out;
+	int rc;
+
+	if (c) {
+		*size = c - 1;
+		return 0;
+	}
+	rc = pfs_render_view(fs, rec, prof, &out, size);
+	if (rc == 0)
+		pfs_render_done(out, *size);
+	return rc;
+}
+
+/* The information file of profile prof, rendered now into buf (no personal data). */
+static size_t pfs_render_info(const struct pfs *fs, int prof, char *buf, size_t cap)
+{
+	struct render_info info;
+	int64_t next;
+	int32_t day = INT32_MAX;
+	int64_t now = clock_now();
+
+	info.visible = expiry_scan(fs->exp, now, &next);
+	if (next != INT64_MAX)
+		clock_day_of(fs->t->timezone, next, &day);
+	info.next_day = day;
+	return render_info(fs->cfg, fs->t, &fs->cfg->profiles[prof], &info, buf, cap);
+}
+
+/* ------------------------------------------------------------ attributes */
+
+static void pfs_stat_fill(const struct pfs *fs, fuse_ino_t ino, mode_t mode, size_t size,
+			  struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = mode;
+	st->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	st->st_size = (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = fs->issued_at;
+}
+
+/* Attributes of node n for a caller of profile prof; ENOENT / EACCES otherwise. */
+static int pfs_node_stat(const struct pfs *fs, struct pfs_node n, int prof, fuse_ino_t ino,
+			 struct stat *st)
+{
+	char buf[8192];
+	size_t size = 0;
+	int rc;
+
+	switch (n.kind) {
+	case PFS_ROOT:
+		pfs_stat_fill(fs, ino, S_IFDIR | 0555, 0, st);
+		return 0;
+	case PFS_INFO:
+		if (n.prof != prof)
+			return -EACCES;
+		pfs_stat_fill(fs, ino, S_IFREG | 0444, pfs_render_info(fs, prof, buf, sizeof(buf)),
+			      st);
+		return 0;
+	case PFS_VIEW:
+		if (n.prof != prof)
+			return -EACCES;
+		if (!expiry_visible(fs->exp, n.rec, clock_now()))
+			return -ENOENT;
+		rc = pfs_view_size(fs, n.rec, prof, &size);
+		if (rc == 0)
+			pfs_stat_fill(fs, ino, S_IFREG | 0444, size, st);
+		return rc;
+	default:
+		return -ENOENT;
+	}
+}
+
+/* Parse "ID.txt" into a record index visible to profile prof. */
+static int pfs_name_record(const struct pfs *fs, const char *name, int prof, size_t *rec)
+{
+	size_t len = strlen(name);
+	long i;
+
+	if (len <= 4 || strcmp(name + len - 4, ".txt") != 0 ||
+	    fs->cfg->profiles[prof].nfields == 0)
+		return -ENOENT;
+	i = dataset_find(fs->ds, name, len - 4);
+	if (i < 0 || !expiry_visible(fs->exp, (size_t)i, clock_now()))
+		return -ENOENT;
+	*rec = (size_t)i;
+	return 0;
+}
+
+/* ------------------------------------------------------------ operations */
+
+static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+	int prof = pfs_caller_profile(req, fs), rc;
+	size_t rec = 0;
+
+	memset(&e, 0, sizeof(e));
+	if (parent != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (prof < 0) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (strcmp(name, FS_INFO_NAME) == 0) {
+		e.ino = 2 + (fuse_ino_t)prof;
+		rc = pfs_node_stat(fs, pfs_node_of(fs, e.ino), prof, e.ino, &e.attr);
+	} else {
+		rc = pfs_name_record(fs, name, prof, &rec);
+		e.ino = pfs_view_ino(fs, rec, prof);
+		if (rc == 0)
+			rc = pfs_node_stat(fs, pfs_node_of(fs, e.ino), prof, e.ino, &e.attr);
+		e.attr_timeout = PFS_ATTR_TIMEOUT;
+	}
+	e.entry_timeout = 0;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void pfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	struct stat st;
+	int prof = n.kind == PFS_ROOT ? PROFILE_NONE : pfs_caller_profile(req, fs);
+	int rc = pfs_node_stat(fs, n, prof, ino, &st);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, n.kind == PFS_VIEW ? PFS_ATTR_TIMEOUT : 0);
+}
+
+static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	struct stat st;
+	int prof, rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (n.kind == PFS_ROOT) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	prof = pfs_caller_profile(req, fs);
+	rc = prof < 0 ? -EACCES : pfs_node_stat(fs, n, prof, ino, &st);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->direct_io = n.kind == PFS_INFO;
+	fi->keep_cache = 0;
+	fuse_reply_open(req, fi);
+}
+
+static void pfs_read_info(fuse_req_t req, const struct pfs *fs, int prof, size_t size, off_t off)
+{
+	char buf[8192];
+	size_t len = pfs_render_info(fs, prof, buf, sizeof(buf));
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if ((size_t)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, buf + off, len - (size_t)off < size ? len - (size_t)off : size);
+}
+
+static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	const char *out;
+	size_t len;
+	int rc;
+
+	if (n.kind == PFS_INFO) {
+		pfs_read_info(req, fs, n.prof, size, off);
+		return;
+	}
+	if (n.kind != PFS_VIEW || !expiry_visible(fs->exp, n.rec, clock_now())) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = pfs_render_view(fs, n.rec, n.prof, &out, &len);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if ((size_t)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, out + off, len - (size_t)off < size ? len - (size_t)off : size);
+	pfs_render_done(out, len);
+}
+
+static void pfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	int prof;
+
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	prof = pfs_caller_profile(req, fs);
+	if (prof < 0) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	fi->fh = (uint64_t)prof; /* the listing belongs to the opener's profile */
+	fuse_reply_open(req, fi);
+}
+
+/* Add one entry; returns false when the buffer is full. */
+static bool pfs_dir_add(fuse_req_t req, char *buf, size_t size, size_t *pos, const char *name,
+			fuse_ino_t ino, mode_t mode, off_t next)
+{
+	struct stat st = {.st_ino = ino, .st_mode = mode};
+	size_t need = fuse_add_direntry(req, buf + *pos, size - *pos, name, &st, next);
+
+	if (need > size - *pos)
+		return false;
+	*pos += need;
+	return true;
+}
+
+/* Offsets: 0 ".", 1 "..", 2 the information file, 3 + i record i. */
+static void pfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	int prof = (int)fi->fh;
+	char *buf = malloc(size), name[DATASET_ID_MAX + 8];
+	int64_t now = clock_now();
+	size_t pos = 0;
+	bool more = true;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (off == 0)
+		more = pfs_dir_add(req, buf, size, &pos, ".", FUSE_ROOT_ID, S_IFDIR, 1);
+	if (more && off <= 1)
+		more = pfs_dir_add(req, buf, size, &pos, "..", FUSE_ROOT_ID, S_IFDIR, 2);
+	if (more && off <= 2)
+		more = pfs_dir_add(req, buf, size, &pos, FS_INFO_NAME, 2 + (fuse_ino_t)prof,
+				   S_IFREG, 3);
+	for (size_t i = off > 3 ? (size_t)off - 3 : 0;
+	     more && fs->cfg->profiles[prof].nfields && i < fs->nrec; i++) {
+		size_t il;
+		const char *id;
+		if (!expiry_visible(fs->exp, i, now))
+			continue;
+		id = dataset_record_id(fs->ds, i, &il);
+		memcpy(name, id, il);
+		memcpy(name + il, ".txt", 5);
+		more = pfs_dir_add(req, buf, size, &pos, name, pfs_view_ino(fs, i, prof), S_IFREG,
+				   (off_t)(i + 4));
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	char val[64];
+	int32_t day;
+	size_t len;
+
+	if (n.kind != PFS_VIEW || (strcmp(name, PFS_XATTR_DEADLINE) != 0 &&
+				   strcmp(name, PFS_XATTR_REASON) != 0)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (pfs_caller_profile(req, fs) != n.prof || !expiry_visible(fs->exp, n.rec, clock_now())) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (strcmp(name, PFS_XATTR_DEADLINE) == 0) {
+		/* The civil day at whose start the record disappears. */
+		clock_day_of(fs->t->timezone, expiry_record_end(fs->exp, n.rec), &day);
+		clock_format_date(day, val);
+	} else {
+		snprintf(val, sizeof(val), "%s", expiry_record_reason(fs->exp, n.rec));
+	}
+	len = strlen(val);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, val, len);
+}
+
+static void pfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	static const char names[] = PFS_XATTR_DEADLINE "\0" PFS_XATTR_REASON;
+	size_t len = n.kind == PFS_VIEW ? sizeof(names) : 0;
+
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, names, len);
+}
+
+static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct pfs *fs = fuse_req_userdata(req);
+	struct pfs_node n = pfs_node_of(fs, ino);
+	int prof = pfs_caller_profile(req, fs);
+	struct stat st;
+	int rc;
+
+	if (mask & W_OK) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (prof < 0) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	rc = n.kind == PFS_ROOT ? 0 : pfs_node_stat(fs, n, prof, ino, &st);
+	if (rc == 0 && n.kind != PFS_ROOT && (mask & X_OK))
+		rc = -EACCES;
+	fuse_reply_err(req, -rc);
+}
+
+/* Every mutating operation: the file system is read-only, whatever the mount says. */
+static void pfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		       const char *newname, unsigned int flags)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			 size_t size, int flags)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		       struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static void pfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			  struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops pfs_ops = {
+	.lookup = pfs_lookup,
+	.getattr = pfs_getattr,
+	.open = pfs_open,
+	.read = pfs_read,
+	.opendir = pfs_opendir,
+	.readdir = pfs_readdir,
+	.getxattr = pfs_getxattr,
+	.listxattr = pfs_listxattr,
+	.access = pfs_access,
+	.setattr = pfs_setattr,
+	.mknod = pfs_mknod,
+	.mkdir = pfs_mkdir,
+	.unlink = pfs_unlink,
+	.rmdir = pfs_unlink,
+	.symlink = pfs_symlink,
+	.rename = pfs_rename,
+	.link = pfs_link,
+	.write = pfs_write,
+	.setxattr = pfs_setxattr,
+	.removexattr = pfs_unlink,
+	.create = pfs_create,
+	.fallocate = pfs_fallocate,
+};
+
+/* ------------------------------------------------------------ session */
+
+/* Keep the user's -o options except those that would weaken the mount. */
+static int pfs_options(struct fuse_args *args, const char *user)
+{
+	char *copy = user ? strdup(user) : NULL, *save = NULL, *tok;
+	int rc = 0;
+
+	if (fuse_opt_add_arg(args, "protocolfs") || fuse_opt_add_arg(args, "-o") ||
+	    fuse_opt_add_arg(args, "ro,nosuid,nodev,noexec,fsname=protocolfs,subtype=protocolfs"))
+		rc = -ENOMEM;
+	if (user && !copy)
+		rc = -ENOMEM;
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; rc == 0 && tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "rw") || !strcmp(tok, "suid") || !strcmp(tok, "dev") ||
+		    !strcmp(tok, "exec") || !strcmp(tok, "ro"))
+			continue;
+		if (fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, tok))
+			rc = -ENOMEM;
+	}
+	free(copy);
+	return rc;
+}
+
+static int pfs_init_state(struct pfs *fs, struct service *svc)
+{
+	fs->svc = svc;
+	fs->cfg = svc->cfg;
+	fs->ds = svc->ds;
+	fs->t = dataset_terms(svc->ds);
+	fs->exp = svc->exp;
+	fs->nprof = svc->cfg->nprofiles;
+	fs->nrec = dataset_count(svc->ds);
+	fs->view_base = 2 + fs->nprof;
+	fs->issued_at = fs->t->issued_at;
+	fs->sizes = calloc(fs->nrec * fs->nprof + 1, sizeof(*fs->sizes));
+	return fs->sizes ? 0 : -ENOMEM;
+}
+
+/* Mount, report ready, serve on several threads until unmounted or signalled. */
+static int pfs_loop(struct pfs *fs, struct fuse_args *args, const struct fs_mount_opts *o,
+		    char *err, size_t errlen)
+{
+	struct fuse_session *se = fuse_session_new(args, &pfs_ops, sizeof(pfs_ops), fs);
+	struct fuse_loop_config *lc = NULL;
+	int rc = -EINVAL;
+
+	if (!se) {
+		util_errf(err, errlen, "invalid mount options");
+		return rc;
+	}
+	if (fuse_set_signal_handlers(se) != 0) {
+		util_errf(err, errlen, "cannot set signal handlers");
+		goto out_destroy;
+	}
+	if (fuse_session_mount(se, o->mountpoint) != 0) {
+		util_errf(err, errlen, "%s: cannot mount", o->mountpoint);
+		goto out_signals;
+	}
+	if (o->on_ready)
+		o->on_ready(o->arg);
+	lc = fuse_loop_cfg_create();
+	/* A positive result is the number of the signal that ended the loop: clean. */
+	rc = lc ? fuse_session_loop_mt(se, lc) : -ENOMEM;
+	if (rc < 0)
+		util_errf(err, errlen, "session loop ended with an error: %s", strerror(-rc));
+	rc = rc < 0 ? rc : 0;
+	fuse_loop_cfg_destroy(lc);
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return rc;
+}
+
+int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size_t errlen)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct pfs fs;
+	int rc;
+
+	memset(&fs, 0, sizeof(fs));
+	rc = pfs_init_state(&fs, svc);
+	if (rc == 0)
+		rc = pfs_options(&args, o->options);
+	if (rc < 0)
+		util_errf(err, errlen, "out of memory");
+	else
+		rc = pfs_loop(&fs, &args, o, err, errlen);
+	fuse_opt_free_args(&args);
+	free((void *)fs.sizes);
+	service_close(svc);
+	return rc;
+}
