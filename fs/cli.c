@@ -203,7 +203,7 @@ static int cmd_seal(int argc, char **argv)
 		cli_error("seal", "%s", err);
 		return cli_status(rc);
 	}
-	printf("sealed %zu records into %s (serial %" PRIu64 ")\n", n, a.out, a.serial);
+	printf("sealed %zu record%s into %s (serial %" PRIu64 ")\n", n, n == 1 ? "" : "s", a.out, a.serial);
 	return CLI_OK;
 }
 
@@ -284,7 +284,8 @@ static int cmd_inspect(int argc, char **argv)
 	}
 	rc = dataset_open(&ds, pos[0], issuer ? &pub : NULL, err, sizeof(err));
 	if (rc < 0) {
-		printf("signature:  FAILED\n");
+		if (cli_status(rc) == CLI_BAD)
+			printf("signature:  FAILED\n");
 		cli_error("inspect", "%s", err);
 		return cli_status(rc);
 	}

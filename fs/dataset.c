@@ -1,5 +1,5 @@
 /* dataset.c — the sealed dataset: writer and reader (contract in dataset.h,
- * byte layout in doc/FORMAT.md).
+ * byte layout in README.md, "Dataset format").
  *
  * Verification order is chosen so that each failure has its own message: magic and
  * header syntax, then the issuer key id (wrong key), then the signature (tampered
@@ -801,21 +801,34 @@ int dataset_writer_add(struct dataset_writer *w, const char *id, size_t idlen, i
 static int ds_wrec_cmp(const void *a, const void *b)
 {
 	const struct ds_wrec *x = a, *y = b;
-	return ds_id_cmp(x->id, x->idlen, y->id, y->idlen);
+	int c = ds_id_cmp(x->id, x->idlen, y->id, y->idlen);
+
+	/* Ties by add order, so a duplicate is reported at its first two occurrences. */
+	return c ? c : (x->add > y->add) - (x->add < y->add);
+}
+
+static int ds_wrec_same_id(const struct ds_wrec *x, const struct ds_wrec *y)
+{
+	return ds_id_cmp(x->id, x->idlen, y->id, y->idlen) == 0;
 }
 
 /* Sort records by id; a duplicate gives -EEXIST with both add indices. */
 static int ds_writer_sort(struct dataset_writer *w, size_t *dup_first, size_t *dup)
 {
 	qsort(w->recs, w->n, sizeof(*w->recs), ds_wrec_cmp);
+	size_t best = SIZE_MAX;
+
+	/* Report the duplicate whose second occurrence comes first in the input. */
 	for (size_t i = 1; i < w->n; i++)
-		if (ds_wrec_cmp(&w->recs[i - 1], &w->recs[i]) == 0) {
-			uint32_t a = w->recs[i - 1].add, b = w->recs[i].add;
-			*dup_first = a < b ? a : b;
-			*dup = a < b ? b : a;
-			return -EEXIST;
-		}
-	return 0;
+		if (ds_wrec_same_id(&w->recs[i - 1], &w->recs[i]) &&
+		    (best == SIZE_MAX || w->recs[i].add < w->recs[best].add) &&
+		    (i < 2 || !ds_wrec_same_id(&w->recs[i - 2], &w->recs[i - 1])))
+			best = i;
+	if (best == SIZE_MAX)
+		return 0;
+	*dup_first = w->recs[best - 1].add;
+	*dup = w->recs[best].add;
+	return -EEXIST;
 }
 
 static void ds_writer_entry(uint8_t *e, const struct ds_wrec *r)

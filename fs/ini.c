@@ -72,7 +72,9 @@ static int ini_index(struct ini *ini)
 			continue;
 		owner = ini_owner(ini, d->key[i]);
 		e->section = owner ? owner : "";
-		e->key = owner ? d->key[i] + strlen(owner) + 1 : d->key[i];
+		/* iniparser stores a key before any section as ":key" */
+		e->key = owner ? d->key[i] + strlen(owner) + 1
+			       : d->key[i] + (d->key[i][0] == ':');
 		e->value = d->val[i];
 		ini->nentries++;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define KEYS_MAGIC0 'P'
@@ -210,32 +211,61 @@ static int keys_path(char *out, size_t outlen, const char *name, const char *ext
 	return 0;
 }
 
+/* Write one key file to a temp file next to path (not yet placed). */
+static int keys_out_prepare(struct util_out *o, const char *path, int mode, const char *comment,
+			    const uint8_t *blob, size_t blen, char *err, size_t errlen)
+{
+	int rc = util_out_open(o, path, mode, err, errlen);
+
+	if (rc == 0)
+		rc = keys_file_write(o, comment, blob, blen, err, errlen);
+	if (rc < 0)
+		util_out_abort(o);
+	return rc;
+}
+
+/* Existing targets must be regular files (and only with force), so that placing
+ * the pair cannot fail half-way on a folder or device in the way. */
+static int keys_targets_check(const char *pubpath, const char *secpath, bool force, char *err,
+			      size_t errlen)
+{
+	const char *paths[2] = {secpath, pubpath};
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		if (lstat(paths[i], &st) < 0)
+			continue;
+		if (!force || !S_ISREG(st.st_mode)) {
+			util_errf(err, errlen, "%s: %s", paths[i],
+				  force ? "exists and is not a regular file"
+					: "key file exists (use --force to overwrite)");
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 int keys_generate(enum keys_kind kind, const char *name, const char *pass_file, bool force,
 		  char *err, size_t errlen)
 {
 	uint8_t pk[32], id[KEYS_ID_BYTES], pub[PUB_BLOB];
 	uint8_t *plain = sodium_malloc(SEC_MAX_PLAIN), *blob = sodium_malloc(SEC_MAX_BLOB);
 	char pubpath[4096], secpath[4096], comment[512];
-	struct util_out o = {.fd = -1};
+	struct util_out so = {.fd = -1}, po = {.fd = -1};
 	size_t blen = 0;
-	int rc;
+	int rc = -ENOMEM;
 
 	if (!plain || !blob) {
-		rc = -ENOMEM;
 		util_errf(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = keys_path(pubpath, sizeof(pubpath), name, ".pub", err, errlen);
 	if (rc == 0)
 		rc = keys_path(secpath, sizeof(secpath), name, ".key", err, errlen);
+	if (rc == 0)
+		rc = keys_targets_check(pubpath, secpath, force, err, errlen);
 	if (rc < 0)
 		goto out;
-	if (!force && (access(pubpath, F_OK) == 0 || access(secpath, F_OK) == 0)) {
-		rc = -EEXIST;
-		util_errf(err, errlen, "%s: key file exists (use --force to overwrite)",
-			  access(secpath, F_OK) == 0 ? secpath : pubpath);
-		goto out;
-	}
 	keys_pair_new(kind, plain, pk);
 	keys_id(id, pk);
 	rc = keys_secret_blob(blob, &blen, kind, id, plain, pass_file, err, errlen);
@@ -243,13 +273,7 @@ int keys_generate(enum keys_kind kind, const char *name, const char *pass_file, 
 		goto out;
 	snprintf(comment, sizeof(comment), "protocolfs %s secret key: %s%s", keys_kind_name(kind),
 		 keys_basename(name), pass_file ? " (passphrase-protected)" : "");
-	rc = util_out_open(&o, secpath, 0600, err, errlen);
-	if (rc == 0)
-		rc = keys_file_write(&o, comment, blob, blen, err, errlen);
-	if (rc == 0)
-		rc = util_out_commit(&o, force, err, errlen);
-	else
-		util_out_abort(&o);
+	rc = keys_out_prepare(&so, secpath, 0600, comment, blob, blen, err, errlen);
 	if (rc < 0)
 		goto out;
 	pub[0] = KEYS_MAGIC0, pub[1] = KEYS_MAGIC1, pub[2] = (uint8_t)kind, pub[3] = 'P';
@@ -257,14 +281,18 @@ int keys_generate(enum keys_kind kind, const char *name, const char *pass_file, 
 	memcpy(pub + 4 + KEYS_ID_BYTES, pk, 32);
 	snprintf(comment, sizeof(comment), "protocolfs %s public key: %s", keys_kind_name(kind),
 		 keys_basename(name));
-	rc = util_out_open(&o, pubpath, 0644, err, errlen);
+	rc = keys_out_prepare(&po, pubpath, 0644, comment, pub, sizeof(pub), err, errlen);
+	if (rc < 0) {
+		util_out_abort(&so);
+		goto out;
+	}
+	/* Both files are complete on disk: now place them, secret first. */
+	rc = util_out_commit(&so, force, err, errlen);
 	if (rc == 0)
-		rc = keys_file_write(&o, comment, pub, sizeof(pub), err, errlen);
-	if (rc == 0)
-		rc = util_out_commit(&o, force, err, errlen);
+		rc = util_out_commit(&po, force, err, errlen);
 	else
-		util_out_abort(&o);
-	if (rc < 0)
+		util_out_abort(&po);
+	if (rc < 0 && !force)
 		unlink(secpath); /* no half pair left behind */
 out:
 	sodium_free(plain);
@@ -315,8 +343,9 @@ static int keys_blob_check(const char *path, const uint8_t *blob, enum keys_kind
 		return -EINVAL;
 	}
 	if (blob[3] != want_ps) {
-		util_errf(err, errlen, "%s: this is a %s %s key; a %s key is needed here", path,
-			  keys_kind_name(got), blob[3] == 'P' ? "public" : "secret",
+		util_errf(err, errlen, "%s: this is %s %s key; a %s key is needed here", path,
+			  got == KEYS_ISSUER ? "an issuer" : "a recipient",
+			  blob[3] == 'P' ? "public" : "secret",
 			  want_ps == 'P' ? "public" : "secret");
 		return -EINVAL;
 	}
@@ -402,13 +431,24 @@ bad_len:
 	return -EINVAL;
 }
 
-/* The public key that belongs to the key material, to check the stored key id. */
-static void keys_secret_pk(enum keys_kind kind, const uint8_t *plain, uint8_t pk[32])
+/* The public key derived from the secret part of the key material (the Ed25519
+ * seed, the X25519 scalar), so that a damaged secret is caught by the key id
+ * check. -EINVAL when the stored public half disagrees with it. */
+static int keys_secret_pk(enum keys_kind kind, const uint8_t *plain, uint8_t pk[32])
 {
+	uint8_t *sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	int rc = 0;
+
+	if (!sk)
+		return -ENOMEM;
 	if (kind == KEYS_ISSUER)
-		crypto_sign_ed25519_sk_to_pk(pk, plain);
+		crypto_sign_seed_keypair(pk, sk, plain);
 	else
 		crypto_scalarmult_base(pk, plain);
+	if (sodium_memcmp(pk, plain + 32, 32) != 0)
+		rc = -EINVAL;
+	sodium_free(sk);
+	return rc;
 }
 
 int keys_secret_load(struct keys_secret *sec, const char *path, enum keys_kind kind,
@@ -435,9 +475,9 @@ int keys_secret_load(struct keys_secret *sec, const char *path, enum keys_kind k
 		rc = keys_secret_open(path, blob, blen, plain, kind, pass_file, err, errlen);
 	if (rc < 0)
 		goto out;
-	keys_secret_pk(kind, plain, sec->pk);
+	rc = keys_secret_pk(kind, plain, sec->pk);
 	keys_id(id, sec->pk);
-	if (sodium_memcmp(id, blob + 5, KEYS_ID_BYTES) != 0) {
+	if (rc < 0 || sodium_memcmp(id, blob + 5, KEYS_ID_BYTES) != 0) {
 		rc = -EINVAL;
 		util_errf(err, errlen, "%s: key id does not match the key (damaged file)", path);
 		goto out;

@@ -41,7 +41,11 @@ static int seal_protocol_schema(const struct ini *ini, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < ini_nentries(ini); i++) {
 		const struct ini_entry *e = ini_entry(ini, i);
-		if (!*e->section || (strcmp(e->section, "protocol") == 0 && !seal_key_known(e->key))) {
+		if (!*e->section) {
+			util_errf(err, errlen, "%s: %s: key outside any section", path, e->key);
+			return -EINVAL;
+		}
+		if (strcmp(e->section, "protocol") == 0 && !seal_key_known(e->key)) {
 			util_errf(err, errlen, "%s: [%s] %s: unknown key", path, e->section, e->key);
 			return -EINVAL;
 		}

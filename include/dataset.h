@@ -1,7 +1,7 @@
 /* dataset.h — the sealed dataset (.pfs): writer (issuer side) and reader
  * (recipient side). It knows nothing of CSV, INI or FUSE.
  *
- * Properties (DESIGN.md "Sealed dataset"; byte layout in doc/FORMAT.md):
+ * Properties (DESIGN.md "Sealed dataset"; byte layout in README.md, "Dataset format"):
  *  - confidential: records are XChaCha20-Poly1305 under a random file key sealed to
  *    the recipient's X25519 key; associated data binds each record to the dataset's
  *    uuid, serial and its own id;

@@ -16,7 +16,7 @@ cd "$W" || exit 2
 H='dossiernummer;voornaam;achternaam;adres;telefoon;email;contacttaal;niveau_nederlands;status_mo;gedeeld_op'
 HC=${H//;/,}
 # row ID DATE — a plain record with ';'.
-row() { printf '%s;Jan;Peeters;Kerkstraat 1;0470123456;jan@example.be;nl;A1;bezig;%s\n' "$1" "${2:-2021-09-01}"; }
+row() { printf '%s;Jan;Peeters;Kerkstraat 1;0470123456;jan@example.be;nl;A1;bezig;%s\n' "$1" "${2-2021-09-01}"; }
 
 # seal_csv CSV OUT [more options] — seal with the seed protocol, serial 1.
 seal_csv() {
@@ -30,12 +30,13 @@ seal_csv() {
 # the given deadlines line (the retention deadlines show that each row's
 # shared_on column was read from the right place).
 accepted() {
-	local name=$1 n=$2 deadlines=$3 rc got
+	local name=$1 n=$2 deadlines=$3 rc got noun=records
+	[ "$n" = 1 ] && noun=record
 	rm -f ok.pfs
 	seal_csv x.csv ok.pfs >"$T/.out" 2>"$T/.err"
 	rc=$?
 	if [ "$rc" != 0 ] || ! _stream_is "$T/.err" "" ||
-		! _stream_is "$T/.out" "sealed $n records into ok.pfs (serial 1)"; then
+		! _stream_is "$T/.out" "sealed $n $noun into ok.pfs (serial 1)"; then
 		fail "$name" "seal exit $rc, stdout '$(cat "$T/.out")', stderr '$(cat "$T/.err")'"
 		return
 	fi
@@ -138,8 +139,8 @@ bad "no shared_on column, and today (after the protocol) outside the window" \
 if command -v faketime >/dev/null; then
 	rm -f ok.pfs
 	run_ok "no shared_on column: 00:00 on 1 July 2021 in Brussels is inside" \
-		"sealed 1 records into ok.pfs (serial 1)" \
-		env TZ=UTC faketime '2021-06-30 22:00:00' "$PFS" seal --protocol "$PROTOCOL" \
+		"sealed 1 record into ok.pfs (serial 1)" \
+		env TZ=UTC faketime -f '2021-06-30 22:00:00' "$PFS" seal --protocol "$PROTOCOL" \
 		--issuer-key agency.key --recipient city.pub --serial 1 x.csv ok.pfs
 	same "no shared_on column: shared on the Brussels date" \
 		"$("$PFS" inspect --issuer agency.pub ok.pfs 2>&1 | grep -E '^(issued|deadlines):')" \
@@ -148,11 +149,17 @@ deadlines:  2026-07-01 (earliest) to 2026-07-01 (latest)"
 	rm -f ok.pfs
 	refuse "no shared_on column: 23:59:59 on 30 June 2021 in Brussels is outside" 2 \
 		"protocolfs: seal: x.csv:2: no shared_on column, and today is outside the protocol window" \
-		"$W" env TZ=UTC faketime '2021-06-30 21:59:59' "$PFS" seal --protocol "$PROTOCOL" \
+		"$W" env TZ=UTC faketime -f '2021-06-30 21:59:59' "$PFS" seal --protocol "$PROTOCOL" \
 		--issuer-key agency.key --recipient city.pub --serial 1 x.csv ok.pfs
+	rm -f ok.pfs
+	run_ok "no shared_on column: 23:59:59 on 30 June 2022 in Brussels is inside" \
+		"sealed 1 record into ok.pfs (serial 1)" \
+		env TZ=Asia/Tokyo faketime -f '2022-07-01 06:59:59' "$PFS" seal --protocol "$PROTOCOL" \
+		--issuer-key agency.key --recipient city.pub --serial 1 x.csv ok.pfs
+	rm -f ok.pfs
 	refuse "no shared_on column: 00:00 on 1 July 2022 in Brussels is outside" 2 \
 		"protocolfs: seal: x.csv:2: no shared_on column, and today is outside the protocol window" \
-		"$W" env TZ=Asia/Tokyo faketime '2022-07-01 06:00:00' "$PFS" seal --protocol "$PROTOCOL" \
+		"$W" env TZ=Asia/Tokyo faketime -f '2022-07-01 07:00:00' "$PFS" seal --protocol "$PROTOCOL" \
 		--issuer-key agency.key --recipient city.pub --serial 1 x.csv ok.pfs
 else
 	fail "no shared_on column (faketime)" "faketime is not installed (make deps)"
