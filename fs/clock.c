@@ -22,6 +22,14 @@ int64_t clock_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+int64_t clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Howard Hinnant's days_from_civil. */
 int32_t clock_days_from_civil(int y, int m, int d)
 {

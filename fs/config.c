@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* One row per (section, key). Section "profile:" stands for every profile. */
-enum cfg_kind { CFG_FILE, CFG_SECRET_FILE, CFG_DIR, CFG_PATH, CFG_TEXT, CFG_LIST };
+enum cfg_kind { CFG_FILE, CFG_SECRET_FILE, CFG_DIR, CFG_PATH, CFG_TEXT, CFG_LIST, CFG_UINT, CFG_SYNC };
 
 struct cfg_key {
 	const char *section;
@@ -24,9 +24,10 @@ struct cfg_key {
 	bool required;
 	size_t off; /* into struct config (top-level keys only) */
 	size_t size;
+	unsigned min, max; /* CFG_UINT bounds */
 };
 
-#define C(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define C(f) offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0
 
 static const struct cfg_key cfg_schema[] = {
 	{"dataset", "path", CFG_FILE, true, C(dataset)},
@@ -35,12 +36,19 @@ static const struct cfg_key cfg_schema[] = {
 	{"dataset", "passphrase_file", CFG_SECRET_FILE, false, C(passphrase_file)},
 	{"dataset", "state_dir", CFG_DIR, true, C(state_dir)},
 	{"audit", "log", CFG_PATH, true, C(audit_log)},
+	{"audit", "verify_key", CFG_PATH, true, C(audit_verify_key)},
+	{"audit", "sync", CFG_SYNC, false, C(audit_sync)},
+	{"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms), sizeof(unsigned), 1, 60000},
+	{"audit", "max_opens_per_minute", CFG_UINT, false, offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000},
+	{"audit", "max_opens_per_minute_profile", CFG_UINT, false,
+	 offsetof(struct config, audit_max_per_minute_profile), sizeof(unsigned), 0,
+	 10000000},
 	/* profile keys are parsed by cfg_profile_key */
-	{"profile:", "description", CFG_TEXT, false, 0, 0},
-	{"profile:", "fields", CFG_LIST, true, 0, 0},
-	{"profile:", "users", CFG_LIST, false, 0, 0},
-	{"profile:", "groups", CFG_LIST, false, 0, 0},
-	{NULL, NULL, 0, false, 0, 0},
+	{"profile:", "description", CFG_TEXT, false, 0, 0, 0, 0},
+	{"profile:", "fields", CFG_LIST, true, 0, 0, 0, 0},
+	{"profile:", "users", CFG_LIST, false, 0, 0, 0, 0},
+	{"profile:", "groups", CFG_LIST, false, 0, 0, 0, 0},
+	{NULL, NULL, 0, false, 0, 0, 0, 0},
 };
 
 #define PROFILE_PREFIX "profile:"
@@ -103,6 +111,29 @@ static int cfg_file_check(const char *p, enum cfg_kind kind, const char *where, 
 	return 0;
 }
 
+/* A decimal number within the row's bounds (parsed here: the typed iniparser
+ * getters crash on some inputs, CVE-2023-33461). */
+static int cfg_uint(const char *v, const struct cfg_key *k, unsigned *out, const char *where,
+		    char *err, size_t errlen)
+{
+	unsigned long n = 0;
+
+	for (const char *c = v; *c; c++) {
+		if (*c < '0' || *c > '9' || n > k->max) {
+			n = (unsigned long)k->max + 1;
+			break;
+		}
+		n = n * 10 + (unsigned long)(*c - '0');
+	}
+	if (n < k->min || n > k->max) {
+		util_errf(err, errlen, "%s: must be a whole number from %u to %u", where, k->min,
+			  k->max);
+		return -EINVAL;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 /* Store one top-level value (not a profile key) after checking it. */
 static int cfg_store(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
 		     char *err, size_t errlen)
@@ -112,6 +143,16 @@ static int cfg_store(struct config *cfg, const struct cfg_key *k, const char *v,
 	if (!*v) {
 		util_errf(err, errlen, "%s: empty value", where);
 		return -EINVAL;
+	}
+	if (k->kind == CFG_UINT)
+		return cfg_uint(v, k, (unsigned *)dst, where, err, errlen);
+	if (k->kind == CFG_SYNC) {
+		if (strcmp(v, "always") != 0 && strcmp(v, "batch") != 0) {
+			util_errf(err, errlen, "%s: must be always or batch", where);
+			return -EINVAL;
+		}
+		strcpy(dst, v);
+		return 0;
 	}
 	if (cfg_path_resolve(dst, k->size, cfg->path, v) < 0) {
 		util_errf(err, errlen, "%s: path too long", where);
@@ -462,6 +503,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 		util_errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	strcpy(cfg->audit_sync, "always");
+	cfg->audit_sync_interval_ms = 1000;
 	rc = cfg_file_check(cfg->path, CFG_FILE, path, err, errlen);
 	if (rc == 0)
 		rc = ini_load(&ini, cfg->path, err, errlen);

@@ -23,6 +23,7 @@
 #include <fuse_lowlevel.h>
 
 #include "fs.h"
+#include "audit.h"
 #include "clock.h"
 #include "expiry.h"
 #include "profile.h"
@@ -32,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,6 +56,8 @@ struct pfs {
 	fuse_ino_t view_base;
 	_Atomic uint32_t *sizes; /* per view: rendered size + 1, 0 when not yet known */
 	int64_t issued_at;
+	struct audit *audit;
+	const char *fields[CONFIG_PROFILES_MAX][DATASET_FIELDS_MAX]; /* field ids per profile */
 };
 
 /* Per-thread scratch: a decrypted record and its rendering (sodium_malloc). */
@@ -138,6 +142,66 @@ static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
 			return PROFILE_NONE; /* cannot tell: fail closed */
 	}
 	return profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups, (size_t)ng);
+}
+
+/* ------------------------------------------------------------ audit lines */
+
+static const char *pfs_profile_name(const struct pfs *fs, int prof)
+{
+	return prof >= 0 ? fs->cfg->profiles[prof].name : NULL;
+}
+
+static const char *pfs_denial(int prof)
+{
+	return prof == PROFILE_AMBIGUOUS ? "caller matches two profiles" : "caller has no profile";
+}
+
+/* One audit line for a request. rec < 0: no record. Returns 0 or a negative
+ * errno; on error the caller must refuse (fail closed). */
+static int pfs_audit(fuse_req_t req, const struct pfs *fs, const char *event, const char *reason,
+		     int prof, const char *path, long rec, bool disclose)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char id[DATASET_ID_MAX + 1];
+	struct audit_event ev = {.event = event,
+				 .result = reason ? "denied" : "allowed",
+				 .reason = reason,
+				 .has_caller = true,
+				 .uid = ctx->uid,
+				 .pid = ctx->pid,
+				 .profile = pfs_profile_name(fs, prof),
+				 .path = path};
+	size_t il;
+
+	if (rec >= 0) {
+		const char *p = dataset_record_id(fs->ds, (size_t)rec, &il);
+		memcpy(id, p, il);
+		id[il] = 0;
+		ev.record = id;
+	}
+	if (disclose && prof >= 0) {
+		ev.fields = fs->fields[prof];
+		ev.nfields = fs->cfg->profiles[prof].nfields;
+	}
+	return audit_append(fs->audit, &ev);
+}
+
+/* "/ID.txt" for record rec, or "/" FS_INFO_NAME. */
+static void pfs_node_path(const struct pfs *fs, struct pfs_node n, char *out, size_t cap)
+{
+	size_t il;
+	const char *id;
+
+	if (n.kind == PFS_INFO) {
+		snprintf(out, cap, "/%s", FS_INFO_NAME);
+		return;
+	}
+	if (n.kind != PFS_VIEW) {
+		snprintf(out, cap, "/");
+		return;
+	}
+	id = dataset_record_id(fs->ds, n.rec, &il);
+	snprintf(out, cap, "/%.*s.txt", (int)il, id);
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -291,6 +355,9 @@ static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (prof < 0) {
+		char path[NAME_MAX + 2];
+		snprintf(path, sizeof(path), "/%s", name);
+		pfs_audit(req, fs, "lookup", pfs_denial(prof), prof, path, -1, false);
 		fuse_reply_err(req, EACCES);
 		return;
 	}
@@ -325,6 +392,35 @@ static void pfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_attr(req, &st, n.kind == PFS_VIEW ? PFS_ATTR_TIMEOUT : 0);
 }
 
+static void pfs_open_denied(fuse_req_t req, const struct pfs *fs, struct pfs_node n, int prof,
+			    const char *reason)
+{
+	char path[DATASET_ID_MAX + 16];
+
+	pfs_node_path(fs, n, path, sizeof(path));
+	pfs_audit(req, fs, "open", reason, prof, path, n.kind == PFS_VIEW ? (long)n.rec : -1,
+		  false);
+}
+
+/* The allowed open's line, after the rate limit. -EACCES when over the limit, -EIO
+ * when the line cannot be made durable: nothing is disclosed then. */
+static int pfs_open_audit(fuse_req_t req, const struct pfs *fs, struct pfs_node n, int prof)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char path[DATASET_ID_MAX + 16];
+
+	pfs_node_path(fs, n, path, sizeof(path));
+	if (!audit_rate_take(fs->audit, ctx->uid, ctx->pid, pfs_profile_name(fs, prof))) {
+		pfs_audit(req, fs, "open", "rate limit", prof, path,
+			  n.kind == PFS_VIEW ? (long)n.rec : -1, false);
+		return -EACCES;
+	}
+	if (pfs_audit(req, fs, "open", NULL, prof, path, n.kind == PFS_VIEW ? (long)n.rec : -1,
+		      n.kind == PFS_VIEW) < 0)
+		return -EIO;
+	return 0;
+}
+
 static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct pfs *fs = fuse_req_userdata(req);
@@ -342,6 +438,11 @@ static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	prof = pfs_caller_profile(req, fs);
 	rc = prof < 0 ? -EACCES : pfs_node_stat(fs, n, prof, ino, &st);
+	if (rc == -EACCES)
+		pfs_open_denied(req, fs, n, prof,
+				prof < 0 ? pfs_denial(prof) : "not the caller's view");
+	else if (rc == 0)
+		rc = pfs_open_audit(req, fs, n, prof);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -404,7 +505,12 @@ static void pfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	}
 	prof = pfs_caller_profile(req, fs);
 	if (prof < 0) {
+		pfs_audit(req, fs, "list", pfs_denial(prof), prof, "/", -1, false);
 		fuse_reply_err(req, EACCES);
+		return;
+	}
+	if (pfs_audit(req, fs, "list", NULL, prof, "/", -1, false) < 0) {
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	fi->fh = (uint64_t)prof; /* the listing belongs to the opener's profile */
@@ -462,30 +568,53 @@ static void pfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
+/* The value of one of our attributes on a view. */
+static void pfs_xattr_value(const struct pfs *fs, struct pfs_node n, const char *name, char *val,
+			    size_t cap)
+{
+	int32_t day;
+
+	if (strcmp(name, PFS_XATTR_DEADLINE) == 0) {
+		/* The civil day at whose start the record disappears. */
+		clock_day_of(fs->t->timezone, expiry_record_end(fs->exp, n.rec), &day);
+		clock_format_date(day, val);
+	} else {
+		snprintf(val, cap, "%s", expiry_record_reason(fs->exp, n.rec));
+	}
+}
+
 static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
-	char val[64];
-	int32_t day;
+	char val[64], path[DATASET_ID_MAX + 16];
 	size_t len;
+	int prof;
 
 	if (n.kind != PFS_VIEW || (strcmp(name, PFS_XATTR_DEADLINE) != 0 &&
 				   strcmp(name, PFS_XATTR_REASON) != 0)) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
-	if (pfs_caller_profile(req, fs) != n.prof || !expiry_visible(fs->exp, n.rec, clock_now())) {
+	prof = pfs_caller_profile(req, fs);
+	pfs_node_path(fs, n, path, sizeof(path));
+	/* Only a read of the value is logged, not the size probe that precedes it. */
+	if (prof == n.prof && size == 0 && expiry_visible(fs->exp, n.rec, clock_now())) {
+		pfs_xattr_value(fs, n, name, val, sizeof(val));
+		fuse_reply_xattr(req, strlen(val));
+		return;
+	}
+	if (prof != n.prof || !expiry_visible(fs->exp, n.rec, clock_now())) {
+		pfs_audit(req, fs, "xattr", prof < 0 ? pfs_denial(prof) : "not the caller's view",
+			  prof, path, (long)n.rec, false);
 		fuse_reply_err(req, EACCES);
 		return;
 	}
-	if (strcmp(name, PFS_XATTR_DEADLINE) == 0) {
-		/* The civil day at whose start the record disappears. */
-		clock_day_of(fs->t->timezone, expiry_record_end(fs->exp, n.rec), &day);
-		clock_format_date(day, val);
-	} else {
-		snprintf(val, sizeof(val), "%s", expiry_record_reason(fs->exp, n.rec));
+	if (pfs_audit(req, fs, "xattr", NULL, prof, path, (long)n.rec, false) < 0) {
+		fuse_reply_err(req, EIO);
+		return;
 	}
+	pfs_xattr_value(fs, n, name, val, sizeof(val));
 	len = strlen(val);
 	if (size == 0)
 		fuse_reply_xattr(req, len);
@@ -523,6 +652,7 @@ static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 		return;
 	}
 	if (prof < 0) {
+		pfs_audit(req, fs, "access", pfs_denial(prof), prof, "/", -1, false);
 		fuse_reply_err(req, EACCES);
 		return;
 	}
@@ -655,8 +785,71 @@ static int pfs_init_state(struct pfs *fs, struct service *svc)
 	fs->nrec = dataset_count(svc->ds);
 	fs->view_base = 2 + fs->nprof;
 	fs->issued_at = fs->t->issued_at;
+	for (size_t p = 0; p < fs->nprof; p++)
+		for (unsigned i = 0; i < fs->cfg->profiles[p].nfields; i++)
+			fs->fields[p][i] = fs->t->fields[fs->cfg->profiles[p].field[i]];
 	fs->sizes = calloc(fs->nrec * fs->nprof + 1, sizeof(*fs->sizes));
 	return fs->sizes ? 0 : -ENOMEM;
+}
+
+static int pfs_audit_open(struct pfs *fs, char *err, size_t errlen)
+{
+	const struct config *c = fs->cfg;
+	struct audit_opts o = {
+		.log_path = c->audit_log,
+		.state_dir = c->state_dir,
+		.verify_key = c->audit_verify_key,
+		.sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
+		.sync_interval_ms = c->audit_sync_interval_ms,
+		.max_per_minute = c->audit_max_per_minute,
+		.max_per_minute_profile = c->audit_max_per_minute_profile,
+	};
+
+	return audit_open(&fs->audit, &o, err, errlen);
+}
+
+/* A lifecycle line: mount, unmount, config. */
+static int pfs_audit_life(const struct pfs *fs, const char *event, const char *detail)
+{
+	struct audit_event ev = {.event = event, .detail = detail};
+
+	return audit_append(fs->audit, &ev);
+}
+
+static int pfs_audit_mount(const struct pfs *fs, const char *mnt)
+{
+	char d[PATH_MAX * 2 + 256];
+	size_t off;
+
+	off = (size_t)snprintf(d, sizeof(d), "config %s; profiles:", fs->cfg->path);
+	for (size_t p = 0; p < fs->nprof && off < sizeof(d); p++)
+		off += (size_t)snprintf(d + off, sizeof(d) - off, " %s", fs->cfg->profiles[p].name);
+	if (pfs_audit_life(fs, "config", d) < 0)
+		return -EIO;
+	snprintf(d, sizeof(d), "mounted at %s: dataset %s, protocol %s, serial %llu, %zu records",
+		 mnt, fs->cfg->dataset, fs->t->protocol_id, (unsigned long long)fs->t->serial,
+		 dataset_present(fs->ds));
+	return pfs_audit_life(fs, "mount", d) < 0 ? -EIO : 0;
+}
+
+/* SIGHUP is blocked in every serving thread and taken here: reopen the log. */
+static void *pfs_signal_main(void *arg)
+{
+	struct pfs *fs = arg;
+	sigset_t set;
+	char err[512];
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
+			break;
+		if (audit_reopen(fs->audit, err, sizeof(err)) < 0)
+			fprintf(stderr, "protocolfs: audit log reopen: %s\n", err);
+	}
+	return NULL;
 }
 
 /* Mount, report ready, serve on several threads until unmounted or signalled. */
@@ -679,6 +872,10 @@ static int pfs_loop(struct pfs *fs, struct fuse_args *args, const struct fs_moun
 		util_errf(err, errlen, "%s: cannot mount", o->mountpoint);
 		goto out_signals;
 	}
+	if (pfs_audit_mount(fs, o->mountpoint) < 0) {
+		util_errf(err, errlen, "%s: cannot write the audit log", fs->cfg->audit_log);
+		goto out_unmount;
+	}
 	if (o->on_ready)
 		o->on_ready(o->arg);
 	lc = fuse_loop_cfg_create();
@@ -688,6 +885,8 @@ static int pfs_loop(struct pfs *fs, struct fuse_args *args, const struct fs_moun
 		util_errf(err, errlen, "session loop ended with an error: %s", strerror(-rc));
 	rc = rc < 0 ? rc : 0;
 	fuse_loop_cfg_destroy(lc);
+	pfs_audit_life(fs, "unmount", o->mountpoint);
+out_unmount:
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -696,22 +895,49 @@ out_destroy:
 	return rc;
 }
 
+/* Serve with the signal thread running beside the FUSE threads. */
+static int pfs_serve_threads(struct pfs *fs, struct fuse_args *args, const struct fs_mount_opts *o,
+			     char *err, size_t errlen)
+{
+	sigset_t set, old;
+	pthread_t sig;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (pthread_create(&sig, NULL, pfs_signal_main, fs) != 0) {
+		util_errf(err, errlen, "cannot start the signal thread");
+		return -EAGAIN;
+	}
+	rc = pfs_loop(fs, args, o, err, errlen);
+	pthread_kill(sig, SIGUSR2);
+	pthread_join(sig, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size_t errlen)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct pfs fs;
-	int rc;
+	struct pfs *fs = calloc(1, sizeof(*fs));
+	int rc = fs ? pfs_init_state(fs, svc) : -ENOMEM;
 
-	memset(&fs, 0, sizeof(fs));
-	rc = pfs_init_state(&fs, svc);
 	if (rc == 0)
 		rc = pfs_options(&args, o->options);
 	if (rc < 0)
 		util_errf(err, errlen, "out of memory");
-	else
-		rc = pfs_loop(&fs, &args, o, err, errlen);
+	if (rc == 0)
+		rc = pfs_audit_open(fs, err, errlen);
+	if (rc == 0)
+		rc = pfs_serve_threads(fs, &args, o, err, errlen);
 	fuse_opt_free_args(&args);
-	free((void *)fs.sizes);
+	if (fs) {
+		audit_close(fs->audit);
+		free((void *)fs->sizes);
+	}
+	free(fs);
 	service_close(svc);
 	return rc;
 }

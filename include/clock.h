@@ -17,6 +17,9 @@
  * on the time of day goes through here, so tests can move it with libfaketime. */
 int64_t clock_now(void);
 
+/* The same clock in milliseconds (audit timestamps). */
+int64_t clock_now_ms(void);
+
 /* Parse exactly "YYYY-MM-DD" (years 1900-9999, a real calendar date). 0 or -EINVAL. */
 int clock_parse_date(const char *s, int32_t *day);
 

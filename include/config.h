@@ -43,6 +43,11 @@ struct config {
 	char passphrase_file[PATH_MAX]; /* "" when the key is not protected */
 	char state_dir[PATH_MAX];
 	char audit_log[PATH_MAX];
+	char audit_verify_key[PATH_MAX];
+	char audit_sync[8];                /* "always" or "batch" */
+	unsigned audit_sync_interval_ms;   /* batch: flush at most this often */
+	unsigned audit_max_per_minute;     /* per user; 0 = no limit */
+	unsigned audit_max_per_minute_profile; /* per profile; 0 = no limit */
 	unsigned nlabels;
 	char label_field[DATASET_FIELDS_MAX][DATASET_FIELD_NAME_MAX + 1];
 	char label[DATASET_FIELDS_MAX][CONFIG_TEXT_MAX];

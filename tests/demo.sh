@@ -56,7 +56,8 @@ useradd -M -N -g nogroup -s /usr/sbin/nologin demo_medewerker
 useradd -M -N -g nogroup -G demo_partners -s /usr/sbin/nologin demo_partner
 sed -e "s|^path = .*|path = dataset.pfs|" -e "s|^issuer_key = .*|issuer_key = agii.pub|" \
 	-e "s|^recipient_key = .*|recipient_key = mechelen.key|" -e "s|^state_dir = .*|state_dir = state|" \
-	-e "s|^log = .*|log = audit.log|" -e "/^passphrase_file/d" \
+	-e "s|^log = .*|log = audit.log|" -e "s|^verify_key = .*|verify_key = audit-verify.key|" \
+	-e "/^passphrase_file/d" \
 	-e "s|^users = trajectbegeleiders.*|users = demo_begeleider|" \
 	-e "s|^users = projectmedewerkers.*|users = demo_medewerker|" \
 	-e "s|^groups = .*|groups =|" \

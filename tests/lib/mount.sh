@@ -18,6 +18,10 @@ days_from_today() { date -u -d "$1 days" +%Y-%m-%d; }
 
 fixture_users() {
 	local u
+	# The users are machine-wide: one test file at a time holds them (the lock is
+	# released when the test's shell exits).
+	exec 9>/run/protocolfs-test-users.lock
+	flock 9
 	for u in pfs_tb pfs_pm pfs_pa pfs_no; do userdel "$u" >/dev/null 2>&1; done
 	groupdel pfs_partners >/dev/null 2>&1
 	groupadd pfs_partners
@@ -68,6 +72,7 @@ state_dir = state
 
 [audit]
 log = audit.log
+verify_key = audit.key
 
 [labels]
 first_name = voornaam

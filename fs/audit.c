@@ -1,0 +1,837 @@
+/* audit.c — the audit log writer (contract in audit.h).
+ *
+ * Lock order: a->mu only; fdatasync runs without it (group commit: appends go on
+ * while one thread flushes for all of them). The line is written with one
+ * write(2) on an O_APPEND descriptor before the caller answers the kernel, so a
+ * killed daemon loses nothing it allowed. The state file holds the current key,
+ * the next sequence number and the hash of the last line; it is rewritten in
+ * place after every append (no fsync: on restart the log's tail is replayed
+ * from the state, so a state that lags is caught up, and one that runs ahead of
+ * the log is refused). */
+#include "audit.h"
+#include "clock.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_MAGIC "PFSAUDS1"
+#define STATE_SIZE 128
+#define LINE_MAX_BYTES 8192
+#define RATCHET_LABEL "protocolfs audit ratchet v1"
+#define UID_CACHE 64
+#define RATE_SLOTS 256
+
+struct audit_rate {
+	uid_t uid;
+	char profile[72];
+	int64_t minute;
+	unsigned count;
+	bool alerted;
+};
+
+struct audit {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct audit_opts o;
+	char log_path[4096];
+	char state_path[4096];
+	int fd, state_fd;
+	dev_t dev;
+	ino_t ino;
+	off_t end;          /* offset after the last whole line */
+	uint64_t seq;       /* of the next line */
+	uint8_t prev[AUDIT_HASH_BYTES];
+	uint8_t *key;       /* sodium_malloc: key of line seq */
+	uint64_t written;   /* last seq written */
+	uint64_t flushed;   /* last seq known durable */
+	bool flushing;
+	bool latched;       /* a flush failed: refuse until restart */
+	bool latch_noted;   /* the flush-failed line has been attempted */
+	uint64_t latch_from, latch_to;
+	bool stop;
+	pthread_t flusher;
+	bool has_flusher;
+	struct {
+		uid_t uid;
+		char name[64];
+	} users[UID_CACHE];
+	unsigned nusers;
+	struct audit_rate rates[RATE_SLOTS];
+};
+
+/* ------------------------------------------------------------ crypto */
+
+void audit_line_mac(uint8_t mac[AUDIT_HASH_BYTES], const uint8_t key[AUDIT_KEY_BYTES],
+		    const char *line, size_t len)
+{
+	crypto_generichash(mac, AUDIT_HASH_BYTES, (const uint8_t *)line, len, key, AUDIT_KEY_BYTES);
+}
+
+void audit_key_ratchet(uint8_t key[AUDIT_KEY_BYTES])
+{
+	uint8_t next[AUDIT_KEY_BYTES];
+
+	crypto_generichash(next, sizeof(next), (const uint8_t *)RATCHET_LABEL,
+			   sizeof(RATCHET_LABEL) - 1, key, AUDIT_KEY_BYTES);
+	memcpy(key, next, AUDIT_KEY_BYTES);
+	sodium_memzero(next, sizeof(next));
+}
+
+/* ------------------------------------------------------------ JSON */
+
+struct jbuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void j_raw(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->len + n >= b->cap) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void j_str(struct jbuf *b, const char *s)
+{
+	char esc[8];
+
+	if (!s) {
+		j_raw(b, "null", 4);
+		return;
+	}
+	j_raw(b, "\"", 1);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\', esc[1] = (char)*c;
+			j_raw(b, esc, 2);
+		} else if (*c < 0x20 || *c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *c);
+			j_raw(b, esc, 6);
+		} else {
+			j_raw(b, (const char *)c, 1);
+		}
+	}
+	j_raw(b, "\"", 1);
+}
+
+static void j_key(struct jbuf *b, const char *k)
+{
+	j_raw(b, ",\"", 2);
+	j_raw(b, k, strlen(k));
+	j_raw(b, "\":", 2);
+}
+
+static void j_num(struct jbuf *b, long long v)
+{
+	char n[32];
+
+	j_raw(b, n, (size_t)snprintf(n, sizeof(n), "%lld", v));
+}
+
+static void j_hex(struct jbuf *b, const uint8_t *bytes, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), bytes, n);
+	j_raw(b, hex, 2 * n);
+}
+
+/* ------------------------------------------------------------ callers */
+
+/* The user name of uid (cached; numeric when unknown). Called under a->mu. */
+static const char *audit_user(struct audit *a, uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	unsigned slot;
+
+	for (unsigned i = 0; i < a->nusers; i++)
+		if (a->users[i].uid == uid)
+			return a->users[i].name;
+	slot = a->nusers < UID_CACHE ? a->nusers++ : uid % UID_CACHE;
+	a->users[slot].uid = uid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%s", pw.pw_name);
+	else
+		snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%u", (unsigned)uid);
+	return a->users[slot].name;
+}
+
+/* The process name of pid from /proc (empty when it is gone). */
+static void audit_comm(pid_t pid, char *out, size_t cap)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, cap - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = 0;
+	out[strcspn(out, "\n")] = 0;
+}
+
+/* ------------------------------------------------------------ lines */
+
+static void audit_ts(char out[64])
+{
+	int64_t ms = clock_now_ms();
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* The event's keys after "seq" (no prev/mac). Called under a->mu for the user
+ * name cache. */
+static void audit_body(struct audit *a, struct jbuf *b, const struct audit_event *ev,
+		       const char *comm, uint64_t rfrom, uint64_t rto)
+{
+	char ts[64];
+
+	audit_ts(ts);
+	j_key(b, "ts"), j_str(b, ts);
+	j_key(b, "event"), j_str(b, ev->event);
+	j_key(b, "result"), j_str(b, ev->result);
+	j_key(b, "reason"), j_str(b, ev->reason);
+	if (ev->has_caller) {
+		j_key(b, "uid"), j_num(b, (long long)ev->uid);
+		j_key(b, "user"), j_str(b, audit_user(a, ev->uid));
+		j_key(b, "pid"), j_num(b, (long long)ev->pid);
+		j_key(b, "comm"), j_str(b, comm);
+	} else {
+		static const char none[] = ",\"uid\":null,\"user\":null,\"pid\":null,\"comm\":null";
+		j_raw(b, none, sizeof(none) - 1);
+	}
+	j_key(b, "profile"), j_str(b, ev->profile);
+	j_key(b, "path"), j_str(b, ev->path);
+	j_key(b, "record"), j_str(b, ev->record);
+	j_key(b, "fields");
+	j_raw(b, "[", 1);
+	for (unsigned i = 0; i < ev->nfields; i++) {
+		if (i)
+			j_raw(b, ",", 1);
+		j_str(b, ev->fields[i]);
+	}
+	j_raw(b, "]", 1);
+	j_key(b, "detail"), j_str(b, ev->detail);
+	if (rfrom) {
+		j_key(b, "revoke_from"), j_num(b, (long long)rfrom);
+		j_key(b, "revoke_to"), j_num(b, (long long)rto);
+	}
+}
+
+/* Complete the line in b for a->seq: seq first, then body, prev and mac. */
+static void audit_seal_line(struct audit *a, struct jbuf *b, const struct jbuf *body)
+{
+	uint8_t mac[AUDIT_HASH_BYTES];
+	char head[40];
+
+	b->len = 0;
+	j_raw(b, head, (size_t)snprintf(head, sizeof(head), "{\"seq\":%llu",
+					(unsigned long long)a->seq));
+	j_raw(b, body->p, body->len);
+	j_raw(b, AUDIT_TAIL_PREV, sizeof(AUDIT_TAIL_PREV) - 1);
+	j_hex(b, a->prev, sizeof(a->prev));
+	audit_line_mac(mac, a->key, b->p, b->len);
+	j_raw(b, AUDIT_TAIL_MAC, sizeof(AUDIT_TAIL_MAC) - 1);
+	j_hex(b, mac, sizeof(mac));
+	j_raw(b, "\"}\n", 3);
+}
+
+/* ------------------------------------------------------------ state */
+
+static int audit_state_save(struct audit *a)
+{
+	uint8_t *s = sodium_malloc(STATE_SIZE);
+	int rc = 0;
+
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, STATE_SIZE);
+	memcpy(s, STATE_MAGIC, 8);
+	util_store_le64(s + 8, a->seq);
+	memcpy(s + 16, a->prev, 32);
+	memcpy(s + 48, a->key, 32);
+	util_store_le64(s + 80, a->latched ? a->latch_from : 0);
+	util_store_le64(s + 88, a->latched ? a->latch_to : 0);
+	if (pwrite(a->state_fd, s, STATE_SIZE, 0) != STATE_SIZE)
+		rc = -EIO;
+	sodium_free(s);
+	return rc;
+}
+
+static int audit_state_load(struct audit *a, char *err, size_t errlen)
+{
+	uint8_t *s = sodium_malloc(STATE_SIZE);
+	int rc = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (pread(a->state_fd, s, STATE_SIZE, 0) != STATE_SIZE || memcmp(s, STATE_MAGIC, 8) != 0) {
+		util_errf(err, errlen, "%s: not a protocolfs audit state file", a->state_path);
+		rc = -EINVAL;
+	} else {
+		a->seq = util_load_le64(s + 8);
+		memcpy(a->prev, s + 16, 32);
+		memcpy(a->key, s + 48, 32);
+		a->latch_from = util_load_le64(s + 80);
+		a->latch_to = util_load_le64(s + 88);
+	}
+	sodium_free(s);
+	return rc;
+}
+
+/* First start: a fresh initial key, given once to the verifier. */
+static int audit_state_create(struct audit *a, char *err, size_t errlen)
+{
+	struct util_out o = {.fd = -1};
+	char *hex = sodium_malloc(2 * AUDIT_KEY_BYTES + 2);
+	int rc = hex ? 0 : -ENOMEM;
+
+	randombytes_buf(a->key, AUDIT_KEY_BYTES);
+	a->seq = 1;
+	memset(a->prev, 0, sizeof(a->prev));
+	if (rc == 0) {
+		sodium_bin2hex(hex, 2 * AUDIT_KEY_BYTES + 1, a->key, AUDIT_KEY_BYTES);
+		strcat(hex, "\n");
+		rc = util_out_open(&o, a->o.verify_key, 0600, err, errlen);
+	}
+	if (rc == 0)
+		rc = util_out_write(&o, hex, strlen(hex), err, errlen);
+	if (rc == 0)
+		rc = util_out_commit(&o, false, err, errlen);
+	else
+		util_out_abort(&o);
+	sodium_free(hex);
+	if (rc == 0)
+		rc = audit_state_save(a);
+	return rc;
+}
+
+/* ------------------------------------------------------------ recovery */
+
+/* Drop a torn last line (a write cut short by ENOSPC or a crash). Returns the
+ * number of bytes removed. */
+static ssize_t audit_mend(struct audit *a, const char *buf, size_t len)
+{
+	size_t keep = len;
+
+	while (keep > 0 && buf[keep - 1] != '\n')
+		keep--;
+	if (keep == len)
+		return 0;
+	if (ftruncate(a->fd, (off_t)keep) < 0)
+		return -errno;
+	return (ssize_t)(len - keep);
+}
+
+/* Check one line of the tail against the running chain and advance it. */
+static int audit_replay_line(struct audit *a, const char *line, size_t n, uint64_t seq)
+{
+	uint8_t mac[AUDIT_HASH_BYTES], want[AUDIT_HASH_BYTES];
+	char prevhex[65];
+
+	if (n < AUDIT_TAIL_LEN + 10)
+		return -EBADMSG;
+	sodium_bin2hex(prevhex, sizeof(prevhex), a->prev, sizeof(a->prev));
+	if (seq != a->seq || memcmp(line + n - AUDIT_TAIL_LEN + sizeof(AUDIT_TAIL_PREV) - 1,
+				    prevhex, 64) != 0)
+		return -EBADMSG;
+	audit_line_mac(mac, a->key, line, n - 64 - 2 - (sizeof(AUDIT_TAIL_MAC) - 1));
+	if (sodium_hex2bin(want, sizeof(want), line + n - 66, 64, NULL, NULL, NULL) != 0 ||
+	    sodium_memcmp(mac, want, sizeof(mac)) != 0)
+		return -EBADMSG;
+	crypto_generichash(a->prev, sizeof(a->prev), (const uint8_t *)line, n, NULL, 0);
+	audit_key_ratchet(a->key);
+	a->seq++;
+	return 0;
+}
+
+/* Replay the lines of the current file that the state has not seen. */
+static int audit_replay(struct audit *a, const char *buf, size_t len, char *err, size_t errlen)
+{
+	uint8_t h[AUDIT_HASH_BYTES];
+	size_t off = 0;
+	uint64_t last = 0;
+
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = (size_t)(nl - (buf + off));
+		unsigned long long seq = 0;
+		if (sscanf(buf + off, "{\"seq\":%llu,", &seq) != 1)
+			goto bad;
+		last = seq;
+		if (seq + 1 == a->seq) {
+			crypto_generichash(h, sizeof(h), (const uint8_t *)buf + off, n, NULL, 0);
+			if (sodium_memcmp(h, a->prev, sizeof(h)) != 0)
+				goto bad;
+		} else if (seq >= a->seq && audit_replay_line(a, buf + off, n, seq) < 0) {
+			goto bad;
+		}
+		off += n + 1;
+	}
+	if (len && last + 1 != a->seq) {
+		util_errf(err, errlen, "%s: the log ends at line %llu but the audit state expects "
+				       "line %llu next (lines missing): check with protocolfs audit verify",
+			  a->log_path, (unsigned long long)last, (unsigned long long)a->seq);
+		return -EBADMSG;
+	}
+	return 0;
+bad:
+	util_errf(err, errlen, "%s: byte %zu: the log does not continue the audit state: check "
+			       "with protocolfs audit verify",
+		  a->log_path, off);
+	return -EBADMSG;
+}
+
+/* Open the log file for appending and remember which file it is. */
+static int audit_log_open(struct audit *a, char *err, size_t errlen)
+{
+	struct stat st;
+
+	a->fd = open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (a->fd < 0 || fstat(a->fd, &st) < 0) {
+		util_errf(err, errlen, "%s: %s", a->log_path, strerror(errno));
+		return -errno;
+	}
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	a->end = st.st_size;
+	return 0;
+}
+
+/* Mend and replay the current log file against the state. */
+static int audit_recover(struct audit *a, ssize_t *mended, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = util_read_file(a->log_path, &buf, &len, (size_t)1 << 34, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	*mended = audit_mend(a, (char *)buf, len);
+	if (*mended < 0) {
+		util_errf(err, errlen, "%s: cannot mend a torn last line: %s", a->log_path,
+			  strerror((int)-*mended));
+		rc = (int)*mended;
+	} else {
+		len -= (size_t)*mended;
+		a->end = (off_t)len;
+		rc = audit_replay(a, (char *)buf, len, err, errlen);
+	}
+	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------------------ appending */
+
+static void audit_complain(const char *what, const char *path, int e)
+{
+	syslog(LOG_ERR, "audit log %s: %s: %s; refusing opens", path, what, strerror(e));
+	fprintf(stderr, "protocolfs: audit log %s: %s: %s; refusing opens\n", path, what,
+		strerror(e));
+}
+
+/* Is the open descriptor still the file at the path, and writable? */
+static int audit_file_check(struct audit *a)
+{
+	struct stat fst, pst;
+
+	if (fstat(a->fd, &fst) < 0 || fst.st_nlink == 0)
+		return -ENOENT;
+	if (stat(a->log_path, &pst) < 0)
+		return -ENOENT;
+	if (pst.st_dev != a->dev || pst.st_ino != a->ino)
+		return -ESTALE; /* replaced (rotated) without a SIGHUP yet */
+	if (!(pst.st_mode & S_IWUSR))
+		return -EACCES;
+	return 0;
+}
+
+/* Write the sealed line; on a short write cut the file back so that no torn line
+ * stays. Called under a->mu. */
+static int audit_write_line(struct audit *a, const struct jbuf *line)
+{
+	ssize_t n = write(a->fd, line->p, line->len);
+
+	if (n == (ssize_t)line->len)
+		return 0;
+	int e = n < 0 ? errno : ENOSPC;
+	if (n > 0 && ftruncate(a->fd, a->end) < 0)
+		audit_complain("cannot cut back a torn line", a->log_path, errno);
+	return -e;
+}
+
+/* Wait until line my is durable, flushing for everyone if nobody is. Called and
+ * returns under a->mu. */
+static int audit_group_commit(struct audit *a, uint64_t my)
+{
+	while (a->flushed < my && !a->latched) {
+		if (a->flushing) {
+			pthread_cond_wait(&a->cv, &a->mu);
+			continue;
+		}
+		uint64_t target = a->written;
+		a->flushing = true;
+		pthread_mutex_unlock(&a->mu);
+		int r = fdatasync(a->fd);
+		int e = errno;
+		pthread_mutex_lock(&a->mu);
+		a->flushing = false;
+		if (r == 0) {
+			a->flushed = target;
+		} else if (!a->latched) {
+			a->latched = true;
+			a->latch_from = a->flushed + 1;
+			a->latch_to = target;
+			audit_complain("flush failed", a->log_path, e);
+		}
+		pthread_cond_broadcast(&a->cv);
+	}
+	return a->flushed >= my ? 0 : -EIO;
+}
+
+/* Append under a->mu: check the file, seal, write, advance the chain. */
+static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_t *my)
+{
+	char buf[LINE_MAX_BYTES], msg[256];
+	struct jbuf line = {buf, 0, sizeof(buf), false};
+	int rc = audit_file_check(a), old = a->fd;
+
+	if (rc == -ESTALE) {
+		/* Rotated (renamed and recreated) before our SIGHUP: follow the path. */
+		if (fdatasync(old) == 0 && !a->flushing)
+			a->flushed = a->written;
+		rc = audit_log_open(a, msg, sizeof(msg));
+		if (rc == 0)
+			close(old);
+		else
+			a->fd = old;
+	}
+	if (rc < 0)
+		return rc;
+	audit_seal_line(a, &line, body);
+	if (line.overflow)
+		return -E2BIG;
+	rc = audit_write_line(a, &line);
+	if (rc < 0)
+		return rc;
+	a->end += (off_t)line.len;
+	crypto_generichash(a->prev, sizeof(a->prev), (const uint8_t *)line.p, line.len - 1, NULL, 0);
+	audit_key_ratchet(a->key);
+	*my = a->written = a->seq++;
+	if (audit_state_save(a) < 0)
+		audit_complain("cannot save the audit state", a->state_path, errno);
+	return 0;
+}
+
+/* Write one line with an optional revoked range (see audit_body). */
+static int audit_append_full(struct audit *a, const struct audit_event *ev, uint64_t rfrom,
+			     uint64_t rto)
+{
+	char bbuf[LINE_MAX_BYTES], comm[64] = "";
+	struct jbuf body = {bbuf, 0, sizeof(bbuf), false};
+	uint64_t my = 0;
+	int rc;
+
+	if (ev->has_caller)
+		audit_comm(ev->pid, comm, sizeof(comm));
+	pthread_mutex_lock(&a->mu);
+	audit_body(a, &body, ev, comm, rfrom, rto);
+	rc = a->latched ? -EIO : body.overflow ? -E2BIG : audit_append_locked(a, &body, &my);
+	if (rc == 0 && a->o.sync == AUDIT_SYNC_ALWAYS)
+		rc = audit_group_commit(a, my);
+	if (rc < 0 && rc != -EIO)
+		audit_complain("cannot write", a->log_path, -rc);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+/* After a latch: say in the log (best effort) which lines were refused. */
+static void audit_latch_note(struct audit *a)
+{
+	struct audit_event ev = {.event = "flush-failed",
+				 .detail = "an fdatasync of the audit log failed: the lines in "
+					   "revoke_from..revoke_to were refused; every open is refused "
+					   "until the daemon restarts"};
+	char bbuf[LINE_MAX_BYTES];
+	struct jbuf body = {bbuf, 0, sizeof(bbuf), false};
+	uint64_t my;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->latch_noted) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	a->latch_noted = true;
+	audit_body(a, &body, &ev, "", a->latch_from, a->latch_to);
+	if (audit_append_locked(a, &body, &my) < 0)
+		audit_complain("cannot record the failed flush", a->log_path, EIO);
+	pthread_mutex_unlock(&a->mu);
+}
+
+int audit_append(struct audit *a, const struct audit_event *ev)
+{
+	bool was = __atomic_load_n(&a->latched, __ATOMIC_RELAXED);
+	int rc = audit_append_full(a, ev, 0, 0);
+
+	if (rc == -EIO && !was)
+		audit_latch_note(a);
+	return rc;
+}
+
+/* ------------------------------------------------------------ batch flusher */
+
+static void *audit_flusher_main(void *arg)
+{
+	struct audit *a = arg;
+	bool latched_now = false;
+
+	pthread_mutex_lock(&a->mu);
+	while (!a->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)(a->o.sync_interval_ms % 1000) * 1000000;
+		ts.tv_sec += a->o.sync_interval_ms / 1000 + ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+		if (a->written > a->flushed && !a->latched) {
+			bool before = a->latched;
+			audit_group_commit(a, a->written);
+			latched_now = !before && a->latched;
+		}
+		if (latched_now) {
+			pthread_mutex_unlock(&a->mu);
+			audit_latch_note(a);
+			pthread_mutex_lock(&a->mu);
+			latched_now = false;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ rate limits */
+
+static bool audit_rate_slot_take(struct audit *a, uid_t uid, const char *profile, unsigned max,
+				 int64_t minute, bool *first_refusal)
+{
+	uint64_t h = profile ? 5381 : uid;
+	struct audit_rate *r;
+
+	if (profile)
+		for (const char *c = profile; *c; c++)
+			h = h * 131 + (unsigned char)*c;
+	r = &a->rates[h % RATE_SLOTS];
+	if (r->minute != minute || r->uid != uid ||
+	    strcmp(r->profile, profile ? profile : "") != 0) {
+		r->uid = uid;
+		snprintf(r->profile, sizeof(r->profile), "%s", profile ? profile : "");
+		r->minute = minute;
+		r->count = 0;
+		r->alerted = false;
+	}
+	if (++r->count <= max)
+		return true;
+	*first_refusal = !r->alerted;
+	r->alerted = true;
+	return false;
+}
+
+bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
+{
+	int64_t minute = clock_now() / 60;
+	bool ok = true, first = false, by_profile = false;
+	struct audit_event ev = {.event = "alert", .result = "denied", .has_caller = true,
+				 .uid = uid, .pid = pid, .profile = profile};
+
+	pthread_mutex_lock(&a->mu);
+	if (a->o.max_per_minute)
+		ok = audit_rate_slot_take(a, uid, NULL, a->o.max_per_minute, minute, &first);
+	if (ok && a->o.max_per_minute_profile && profile) {
+		ok = audit_rate_slot_take(a, (uid_t)-1, profile, a->o.max_per_minute_profile,
+					  minute, &first);
+		by_profile = !ok;
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (!ok && first) {
+		ev.reason = by_profile ? "profile over max_opens_per_minute_profile"
+				       : "user over max_opens_per_minute";
+		ev.detail = "rate limit reached: further opens this minute are refused";
+		audit_append(a, &ev);
+		syslog(LOG_WARNING, "audit alert: uid %u: %s", (unsigned)uid, ev.reason);
+	}
+	return ok;
+}
+
+/* ------------------------------------------------------------ open, reopen, close */
+
+static int audit_paths(struct audit *a, const struct audit_opts *o, char *err, size_t errlen)
+{
+	a->o = *o;
+	if ((size_t)snprintf(a->log_path, sizeof(a->log_path), "%s", o->log_path) >=
+		    sizeof(a->log_path) ||
+	    (size_t)snprintf(a->state_path, sizeof(a->state_path), "%s/audit.state",
+			     o->state_dir) >= sizeof(a->state_path)) {
+		util_errf(err, errlen, "%s: path too long", o->log_path);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/* Open (or create, the first time) the state and the log, and recover. */
+static int audit_start(struct audit *a, ssize_t *mended, char *err, size_t errlen)
+{
+	struct stat st;
+	bool fresh = stat(a->state_path, &st) < 0;
+	int rc;
+
+	if (fresh && stat(a->log_path, &st) == 0 && st.st_size > 0) {
+		util_errf(err, errlen, "%s: an audit log exists but %s does not: the chain cannot "
+				       "be continued (move the old log away and keep it)",
+			  a->log_path, a->state_path);
+		return -EEXIST;
+	}
+	a->state_fd = open(a->state_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (fresh ? O_CREAT | O_EXCL : 0),
+			   0600);
+	if (a->state_fd < 0) {
+		util_errf(err, errlen, "%s: %s", a->state_path, strerror(errno));
+		return -errno;
+	}
+	rc = fresh ? audit_state_create(a, err, errlen) : audit_state_load(a, err, errlen);
+	if (rc < 0) {
+		if (fresh)
+			unlink(a->state_path);
+		return rc;
+	}
+	rc = audit_log_open(a, err, errlen);
+	if (rc == 0)
+		rc = audit_recover(a, mended, err, errlen);
+	return rc;
+}
+
+/* Lines written at start: a mended tail, and a restart after a latched flush. */
+static int audit_start_notes(struct audit *a, ssize_t mended)
+{
+	char detail[200];
+	struct audit_event ev = {.event = "mend", .detail = detail};
+	uint64_t from = a->latch_from, to = a->latch_to;
+	int rc = 0;
+
+	a->written = a->flushed = a->seq - 1;
+	if (mended > 0) {
+		snprintf(detail, sizeof(detail),
+			 "removed a torn last line of %zd bytes (a write was cut short)", mended);
+		rc = audit_append_full(a, &ev, 0, 0);
+	}
+	if (rc == 0 && from) {
+		ev.event = "recover";
+		ev.detail = "restarted after a failed flush: the lines in revoke_from..revoke_to "
+			    "were refused";
+		rc = audit_append_full(a, &ev, from, to);
+	}
+	return rc;
+}
+
+int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t errlen)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+	ssize_t mended = 0;
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!a || !(a->key = sodium_malloc(AUDIT_KEY_BYTES))) {
+		util_errf(err, errlen, "out of memory");
+		free(a);
+		return rc;
+	}
+	a->fd = a->state_fd = -1;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	openlog("protocolfs", LOG_PID, LOG_DAEMON);
+	rc = audit_paths(a, o, err, errlen);
+	if (rc == 0)
+		rc = audit_start(a, &mended, err, errlen);
+	if (rc == 0 && (rc = audit_start_notes(a, mended)) < 0)
+		util_errf(err, errlen, "%s: cannot write: %s", a->log_path, strerror(-rc));
+	if (rc == 0 && o->sync == AUDIT_SYNC_BATCH) {
+		rc = -pthread_create(&a->flusher, NULL, audit_flusher_main, a);
+		a->has_flusher = rc == 0;
+	}
+	if (rc < 0) {
+		audit_close(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+int audit_reopen(struct audit *a, char *err, size_t errlen)
+{
+	struct audit_event ev = {.event = "reopen",
+				 .detail = "audit log reopened (rotation or SIGHUP)"};
+	int rc, old;
+
+	pthread_mutex_lock(&a->mu);
+	old = a->fd;
+	if (!a->latched && fdatasync(old) == 0)
+		a->flushed = a->written;
+	rc = audit_log_open(a, err, errlen);
+	if (rc < 0)
+		a->fd = old;
+	else
+		close(old);
+	pthread_mutex_unlock(&a->mu);
+	return rc < 0 ? rc : audit_append(a, &ev);
+}
+
+void audit_close(struct audit *a)
+{
+	if (!a)
+		return;
+	if (a->has_flusher) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->flusher, NULL);
+	}
+	if (a->fd >= 0) {
+		if (!a->latched)
+			fdatasync(a->fd);
+		close(a->fd);
+	}
+	if (a->state_fd >= 0) {
+		if (a->key && a->seq)
+			audit_state_save(a);
+		fsync(a->state_fd);
+		close(a->state_fd);
+	}
+	sodium_free(a->key);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}

@@ -1,0 +1,93 @@
+/* audit.h — the append-only audit log: hash chain, forward-ratcheting MAC,
+ * durability, fail-closed appends (Art. 6: every use demonstrable; Art. 6, 9:
+ * misuse detected).
+ *
+ * Each line is one JSON object that ends with
+ *     ,"prev":"<hex BLAKE2b-256 of the previous line>","mac":"<hex MAC>"}
+ * where the MAC is keyed BLAKE2b-256 over every byte of the line before ,"mac":
+ * under key_seq, and key_{seq+1} = BLAKE2b-256 keyed by key_seq over a fixed
+ * label. The daemon keeps only the current key (in state_dir/audit.state); the
+ * verifier starts from the initial key written once to [audit] verify_key.
+ *
+ * audit_append returns 0 only when the line is written (and, with sync=always,
+ * fdatasync'ed, shared with concurrent appends: group commit). Any other result
+ * means the caller must refuse the operation it was about to allow. A failed
+ * flush latches the log: every later append fails until restart (a later fsync
+ * may "succeed" after the kernel dropped the data). Thread-safe. */
+#ifndef PFS_AUDIT_H
+#define PFS_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define AUDIT_KEY_BYTES 32
+#define AUDIT_HASH_BYTES 32
+
+enum audit_sync { AUDIT_SYNC_ALWAYS, AUDIT_SYNC_BATCH };
+
+struct audit_opts {
+	const char *log_path;
+	const char *state_dir;
+	const char *verify_key;
+	enum audit_sync sync;
+	unsigned sync_interval_ms;
+	unsigned max_per_minute;         /* per user; 0 = no limit */
+	unsigned max_per_minute_profile; /* per profile; 0 = no limit */
+};
+
+/* One line. Strings may be NULL (written as null). uid/pid are written only when
+ * has_caller. */
+struct audit_event {
+	const char *event;  /* open, list, xattr, lookup, access, alert, mount, unmount, ... */
+	const char *result; /* "allowed" or "denied" (NULL for lifecycle lines) */
+	const char *reason; /* why denied, or NULL */
+	bool has_caller;
+	uid_t uid;
+	pid_t pid;
+	const char *profile;
+	const char *path;
+	const char *record;
+	const char *const *fields;
+	unsigned nfields;
+	const char *detail; /* free text for lifecycle lines; no personal data */
+};
+
+struct audit;
+
+/* Open the log and the state. The first time (no state), create the initial key,
+ * write it to o->verify_key (0600, never overwritten) and start the chain. Later,
+ * mend a torn last line (logged), then check that the log's tail continues the
+ * state (ratcheting forward over lines the state has not seen); refuse to start
+ * if it does not. */
+int audit_open(struct audit **a, const struct audit_opts *o, char *err, size_t errlen);
+
+/* Append one line (see the contract above). 0, or a negative errno: the caller
+ * must refuse. */
+int audit_append(struct audit *a, const struct audit_event *ev);
+
+/* Count one open by uid (and profile) against the per-minute limits. Returns
+ * false when over a limit; the first refusal in a minute also writes an "alert"
+ * line. */
+bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile);
+
+/* Reopen the log at its path (rotation, SIGHUP): creates it if missing and writes
+ * a "reopen" line into the new file. */
+int audit_reopen(struct audit *a, char *err, size_t errlen);
+
+/* Flush, save the state, wipe the key. NULL is fine. */
+void audit_close(struct audit *a);
+
+/* Shared with the verifier: the MAC of the first len bytes of line under key,
+ * and the next key. */
+void audit_line_mac(uint8_t mac[AUDIT_HASH_BYTES], const uint8_t key[AUDIT_KEY_BYTES],
+		    const char *line, size_t len);
+void audit_key_ratchet(uint8_t key[AUDIT_KEY_BYTES]);
+
+/* The fixed tail of every line: ,"prev":"<64 hex>","mac":"<64 hex>"} */
+#define AUDIT_TAIL_PREV ",\"prev\":\""
+#define AUDIT_TAIL_MAC "\",\"mac\":\""
+#define AUDIT_TAIL_LEN (sizeof(AUDIT_TAIL_PREV) - 1 + 64 + sizeof(AUDIT_TAIL_MAC) - 1 + 64 + 2)
+
+#endif
