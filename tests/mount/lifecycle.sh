@@ -85,6 +85,31 @@ for how in TERM INT umount; do
 	is_mounted && { fail "fg_unmounted_on_$how" "$(mnt_line)"; fusermount3 -u -z "$MNT"; } || pass "fg_unmounted_on_$how"
 done
 
+# ---- unmount while a file is held open: fusermount3 -u and umount refuse (EBUSY),
+# the mount keeps serving; fusermount3 -u -z detaches it at once, the open
+# descriptor still reads, and the daemon exits 0 when the file is closed.
+fg_start
+mkdir -p "$T/sync" && chown pfs_tb "$T/sync"
+as pfs_tb $PY3 "$PY/holdopen.py" "$MNT/INB0000001.txt" "$T/sync/ready" "$T/sync/go" >"$T/held.out" 2>&1 &
+HOLDER=$!
+for i in $(seq 1 100); do [ -e "$T/sync/ready" ] && break; sleep 0.05; done
+[ -e "$T/sync/ready" ] && pass held_open || fail held_open "the holder did not open the file: $(cat "$T/held.out")"
+out=$(fusermount3 -u "$MNT" 2>&1)
+same busy_fusermount_u "$? $out" "1 fusermount3: failed to unmount $MNT: Device or resource busy"
+out=$(umount "$MNT" 2>&1)
+same busy_umount "$? $out" "32 umount: $MNT: target is busy."
+is_mounted && kill -0 "$DAEMON_PID" && pass busy_still_mounted_and_serving || fail busy_still_mounted_and_serving "gone"
+same busy_new_open_still_works "$(as pfs_tb head -n1 "$MNT/INB0000001.txt")" "$FIRST_LINE"
+out=$(fusermount3 -u -z "$MNT" 2>&1)
+same lazy_fusermount_u_z "$? $out" "0 "
+is_mounted && fail lazy_detached "$(mnt_line)" || pass lazy_detached
+sleep 0.2
+kill -0 "$DAEMON_PID" 2>/dev/null && pass lazy_daemon_serves_open_fd || fail lazy_daemon_serves_open_fd "daemon exited while a file was open"
+touch "$T/sync/go"
+wait "$HOLDER"
+same lazy_open_fd_reads "$(head -n1 "$T/held.out")" "$FIRST_LINE"
+fg_end lazy_daemon_exit_0_after_close
+
 # ---- a tampered dataset: refused, named, nothing mounted, file left as it was
 cp "$T/dataset.pfs" "$T/good.pfs"
 # flip FILE OFFSET — xor one byte with 0x01
