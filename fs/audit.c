@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -46,7 +47,7 @@ struct audit {
 	struct audit_opts o;
 	char log_path[4096];
 	char state_path[4096];
-	int fd, state_fd;
+	int fd, state_fd, lock_fd;
 	dev_t dev;
 	ino_t ino;
 	off_t end;          /* offset after the last whole line */
@@ -703,11 +704,33 @@ static int audit_paths(struct audit *a, const struct audit_opts *o, char *err, s
 }
 
 /* Open (or create, the first time) the state and the log, and recover. */
+/* One writer per chain: the daemon (or purge) holds state_dir/audit.lock. */
+static int audit_lock(struct audit *a, char *err, size_t errlen)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/audit.lock", a->o.state_dir);
+	a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (a->lock_fd < 0) {
+		util_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		util_errf(err, errlen, "%s: the audit log is in use by a running daemon", path);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static int audit_start(struct audit *a, ssize_t *mended, char *err, size_t errlen)
 {
 	struct stat st;
-	bool fresh = stat(a->state_path, &st) < 0;
-	int rc;
+	bool fresh;
+	int rc = audit_lock(a, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	fresh = stat(a->state_path, &st) < 0;
 
 	if (fresh && stat(a->log_path, &st) == 0 && st.st_size > 0) {
 		util_errf(err, errlen, "%s: an audit log exists but %s does not: the chain cannot "
@@ -768,7 +791,7 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 		free(a);
 		return rc;
 	}
-	a->fd = a->state_fd = -1;
+	a->fd = a->state_fd = a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	openlog("protocolfs", LOG_PID, LOG_DAEMON);
@@ -830,6 +853,8 @@ void audit_close(struct audit *a)
 		fsync(a->state_fd);
 		close(a->state_fd);
 	}
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 	sodium_free(a->key);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);

@@ -1,11 +1,13 @@
 /* cli.c — main and the subcommand table. Each cmd_* parses its arguments, calls
  * one module function, and reports; no protocol decision is made here. */
 #include "cli.h"
+#include "audit.h"
 #include "clock.h"
 #include "dataset.h"
 #include "expiry.h"
 #include "fs.h"
 #include "keys.h"
+#include "notice.h"
 #include "report.h"
 #include "seal.h"
 #include "service.h"
@@ -233,6 +235,30 @@ static void inspect_deadlines(const struct dataset *ds, int32_t *lo, int32_t *hi
 	}
 }
 
+/* What is expired at this moment (by this machine's clock) and what comes next. */
+static void inspect_now(const struct dataset *ds)
+{
+	const struct dataset_terms *t = dataset_terms(ds);
+	struct expiry *e = NULL;
+	char d[CLOCK_DATE_LEN];
+	size_t expired = 0, visible;
+	int64_t now = clock_now(), next;
+	int32_t day;
+
+	if (expiry_new(&e, ds, NULL, 0) < 0)
+		return;
+	for (size_t i = 0; i < dataset_count(ds); i++)
+		expired += dataset_record_is_present(ds, i) && expiry_record_end(e, i) <= now;
+	visible = expiry_scan(e, now, &next);
+	printf("now:        %zu visible, %zu expired", visible, expired);
+	if (next != INT64_MAX && clock_day_of(t->timezone, next, &day) == 0) {
+		clock_format_date(day, d);
+		printf(", next disappear at the start of %s", d);
+	}
+	printf("\n");
+	expiry_free(e);
+}
+
 static void inspect_print(const char *path, const struct dataset *ds)
 {
 	const struct dataset_terms *t = dataset_terms(ds);
@@ -267,6 +293,7 @@ static void inspect_print(const char *path, const struct dataset *ds)
 	} else {
 		printf("deadlines:  none (no records present)\n");
 	}
+	inspect_now(ds);
 }
 
 static int cmd_inspect(int argc, char **argv)
@@ -361,21 +388,73 @@ static int cmd_profiles(int argc, char **argv)
 	return CLI_OK;
 }
 
+static void cli_notice_quiet(void *arg, const char *file, int rc, int64_t at, const char *msg)
+{
+	(void)arg, (void)file, (void)rc, (void)at, (void)msg;
+}
+
+/* Now, never earlier than the daemon's persisted high-water mark of time. */
+static int64_t cli_now(const struct service *svc)
+{
+	int64_t now = clock_now(), mark = clock_mark_peek(svc->cfg->state_dir);
+
+	return now > mark ? now : mark;
+}
+
+/* Apply the termination notices in the config's notices folder to svc. */
+static void cli_notice_report(void *arg, const char *file, int rc, int64_t at, const char *msg)
+{
+	char when[21];
+
+	if (rc == 0) {
+		clock_format_utc(at, when);
+		printf("notice:     %s: the protocol ends at %s\n", file, when);
+	} else {
+		printf("notice:     %s: REFUSED: %s\n", file, msg);
+	}
+	(void)arg;
+}
+
+static void cli_notices(struct service *svc, bool print)
+{
+	struct service_seen *seen = calloc(1, sizeof(*seen));
+
+	if (seen)
+		service_notices(svc, seen, print ? cli_notice_report : cli_notice_quiet, NULL);
+	free(seen);
+}
+
 /* "in force", "not yet in force" or "ended" at now. */
 static const char *cli_window_state(const struct expiry *e, int64_t now)
 {
 	if (now < expiry_window_start(e))
 		return "not yet in force";
+	if (now >= expiry_termination(e))
+		return "terminated by notice";
 	return now < expiry_window_end(e) ? "in force" : "ended";
 }
 
-static void cli_check_print(const struct service *svc)
+/* Present records no longer shown at now (retention, protocol end, notice). */
+static size_t cli_expired(const struct service *svc, int64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < dataset_count(svc->ds); i++)
+		n += dataset_record_is_present(svc->ds, i) && expiry_record_end(svc->exp, i) <= now;
+	return n;
+}
+
+static void cli_check_print(struct service *svc)
 {
 	const struct dataset_terms *t = dataset_terms(svc->ds);
 	char a[CLOCK_DATE_LEN], b[CLOCK_DATE_LEN];
-	int64_t now = clock_now(), next;
-	size_t visible = expiry_scan(svc->exp, now, &next);
+	int64_t now, next;
+	size_t visible;
 	int32_t day;
+
+	cli_notices(svc, true);
+	now = cli_now(svc);
+	visible = expiry_scan(svc->exp, now, &next);
 
 	clock_format_date(t->start_day, a);
 	clock_format_date(t->end_day, b);
@@ -385,7 +464,8 @@ static void cli_check_print(const struct service *svc)
 	printf("protocol:   %s, %s to %s\n", t->protocol_id, t->issuer, t->recipient);
 	printf("window:     %s to %s inclusive (%s): %s\n", a, b, t->timezone,
 	       cli_window_state(svc->exp, now));
-	printf("visible:    %zu records now\n", visible);
+	printf("visible:    %zu records now (%zu expired, %zu purged)\n", visible,
+	       cli_expired(svc, now), dataset_count(svc->ds) - dataset_present(svc->ds));
 	if (next == INT64_MAX) {
 		printf("next:       no record is due to disappear\n");
 	} else {
@@ -430,7 +510,7 @@ static const char mount_usage[] =
 static int cli_window_check(const struct service *svc, char *err, size_t errlen)
 {
 	const struct dataset_terms *t = dataset_terms(svc->ds);
-	int64_t now = clock_now();
+	int64_t now = cli_now(svc);
 	char d[CLOCK_DATE_LEN];
 
 	if (now < expiry_window_start(svc->exp)) {
@@ -510,6 +590,10 @@ static int cli_mount_background(const char *config, const char *mnt, const char 
 	}
 	if (pid == 0) {
 		close(p[0]);
+		/* A daemon keeps none of its starter's descriptors but the report pipe. */
+		if (p[1] > 3)
+			close_range(3, (unsigned)p[1] - 1, 0);
+		close_range((unsigned)p[1] + 1, ~0U, 0);
 		setsid();
 		_exit(cli_mount_run(config, mnt, opts, p[1]));
 	}
@@ -688,6 +772,121 @@ static int cmd_audit(int argc, char **argv)
 	return CLI_ERROR;
 }
 
+/* --------------------------------------------------------- terminate, purge */
+
+static const char terminate_usage[] =
+	"usage: protocolfs terminate --issuer-key I.key [--passphrase-file F] --protocol ID\n"
+	"                            --at DATE OUT.notice\n"
+	"\n"
+	"Write a termination notice signed with the issuer's key (Art. 8, 12): from the start\n"
+	"of DATE (the protocol's time zone) nothing of protocol ID may be shown. Placed in\n"
+	"the city's notices folder (state_dir/notices/ by default) it takes effect without a\n"
+	"restart; a notice for another protocol or not signed by the issuer is refused.\n";
+
+static int cmd_terminate(int argc, char **argv)
+{
+	const char *key = NULL, *pass = NULL, *proto = NULL, *at = NULL, *pos[1];
+	const struct cli_opt opts[] = {{"issuer-key", 1, &key}, {"passphrase-file", 1, &pass},
+				       {"protocol", 1, &proto}, {"at", 1, &at},
+				       {0}};
+	struct keys_secret iss = {0};
+	char err[ERRLEN];
+	int32_t day;
+	int n, rc = cli_parse("terminate", argc, argv, opts, pos, 1, 1, &n, terminate_usage);
+
+	if (rc)
+		return rc > 0 ? CLI_OK : CLI_ERROR;
+	if (!key || !proto || !at) {
+		cli_error("terminate", "--issuer-key, --protocol and --at are required");
+		return CLI_ERROR;
+	}
+	if (clock_parse_date(at, &day) < 0) {
+		cli_error("terminate", "--at: not a date (YYYY-MM-DD)");
+		return CLI_ERROR;
+	}
+	rc = keys_secret_load(&iss, key, KEYS_ISSUER, pass, err, sizeof(err));
+	if (rc == 0)
+		rc = notice_write(&iss, proto, day, pos[0], err, sizeof(err));
+	keys_secret_free(&iss);
+	if (rc < 0) {
+		cli_error("terminate", "%s", err);
+		return cli_status(rc);
+	}
+	printf("wrote %s: protocol %s ends at the start of %s\n", pos[0], proto, at);
+	return CLI_OK;
+}
+
+static const char purge_usage[] =
+	"usage: protocolfs purge CONFIG\n"
+	"\n"
+	"Rewrite the configured dataset without the records that may no longer be kept\n"
+	"(retention deadline, protocol end or termination passed). The result still\n"
+	"verifies under the issuer's signature and replaces the file atomically; a running\n"
+	"daemon reloads it and logs the purge.\n";
+
+/* Log the purge; when the daemon runs (it holds the log) it logs the purge
+ * itself as it reloads the rewritten file. */
+static void cli_purge_log(const struct service *svc, size_t n)
+{
+	const struct config *c = svc->cfg;
+	struct audit_opts o = {.log_path = c->audit_log,
+			       .state_dir = c->state_dir,
+			       .verify_key = c->audit_verify_key,
+			       .sync = AUDIT_SYNC_ALWAYS,
+			       .sync_interval_ms = 1000};
+	char detail[200], err[ERRLEN];
+	struct audit_event ev = {.event = "purge", .result = "allowed", .detail = detail};
+	struct audit *a = NULL;
+	int rc = audit_open(&a, &o, err, sizeof(err));
+
+	snprintf(detail, sizeof(detail), "%zu expired records cut from the dataset at rest "
+					 "(protocolfs purge)",
+		 n);
+	if (rc == 0)
+		rc = audit_append(a, &ev);
+	audit_close(a);
+	if (rc == -EBUSY)
+		printf("the running daemon reloads the dataset and logs the purge\n");
+	else if (rc < 0)
+		cli_error("purge", "audit log: %s", err);
+}
+
+static int cmd_purge(int argc, char **argv)
+{
+	struct service *svc = NULL;
+	const char *pos[1];
+	uint8_t *drop = NULL;
+	char err[ERRLEN];
+	size_t expired = 0;
+	int64_t now;
+	int n, rc = cli_parse("purge", argc, argv, NULL, pos, 1, 1, &n, purge_usage);
+
+	if (rc)
+		return rc > 0 ? CLI_OK : CLI_ERROR;
+	rc = cli_service_open("purge", pos[0], &svc);
+	if (rc < 0)
+		return cli_status(rc);
+	cli_notices(svc, false);
+	now = cli_now(svc);
+	drop = calloc(dataset_count(svc->ds) + 1, 1);
+	for (size_t i = 0; drop && i < dataset_count(svc->ds); i++)
+		if (dataset_record_is_present(svc->ds, i) && expiry_record_end(svc->exp, i) <= now)
+			drop[i] = 1, expired++;
+	rc = !drop ? -ENOMEM
+		   : expired ? dataset_purge_write(svc->ds, drop, svc->cfg->dataset, err, sizeof(err))
+			     : 0;
+	if (rc == 0 && expired)
+		cli_purge_log(svc, expired);
+	if (rc < 0)
+		cli_error("purge", "%s", rc == -ENOMEM && !drop ? "out of memory" : err);
+	else
+		printf("purged %zu expired record%s from %s (%zu remain)\n", expired,
+		       expired == 1 ? "" : "s", svc->cfg->dataset, dataset_present(svc->ds) - expired);
+	free(drop);
+	service_close(svc);
+	return rc < 0 ? cli_status(rc) : CLI_OK;
+}
+
 /* -------------------------------------------------------------------- main */
 
 struct cli_command {
@@ -704,6 +903,8 @@ static const struct cli_command commands[] = {
 	{"profiles", cmd_profiles, "print the function profiles with access (Art. 4)"},
 	{"mount", cmd_mount, "serve the dataset as a read-only filesystem"},
 	{"audit", cmd_audit, "verify the audit log, report on it, list anomalies"},
+	{"terminate", cmd_terminate, "write the issuer's signed termination notice"},
+	{"purge", cmd_purge, "cut expired records out of the dataset at rest"},
 	{NULL, NULL, NULL},
 };
 

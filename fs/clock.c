@@ -5,7 +5,10 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +220,94 @@ void clock_format_utc(int64_t t, char out[21])
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	memcpy(out, tmp, 20);
 	out[20] = 0;
+}
+
+/* ---------------------------------------------------------------- mark */
+
+#define MARK_MAGIC "PFSTIME1"
+
+struct clock_mark {
+	_Atomic int64_t mark;
+	int fd;
+};
+
+static int64_t clock_mark_read(int fd)
+{
+	char buf[16];
+
+	if (pread(fd, buf, sizeof(buf), 0) != sizeof(buf) || memcmp(buf, MARK_MAGIC, 8) != 0)
+		return 0;
+	return (int64_t)((uint64_t)(unsigned char)buf[8] | (uint64_t)(unsigned char)buf[9] << 8 |
+			 (uint64_t)(unsigned char)buf[10] << 16 | (uint64_t)(unsigned char)buf[11] << 24 |
+			 (uint64_t)(unsigned char)buf[12] << 32 | (uint64_t)(unsigned char)buf[13] << 40 |
+			 (uint64_t)(unsigned char)buf[14] << 48 | (uint64_t)(unsigned char)buf[15] << 56);
+}
+
+int clock_mark_open(struct clock_mark **out, const char *state_dir, char *err, size_t errlen)
+{
+	struct clock_mark *m = calloc(1, sizeof(*m));
+	char path[4096];
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/time.mark", state_dir);
+	m->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (m->fd < 0) {
+		int e = errno;
+		if (err)
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(m);
+		return -e;
+	}
+	atomic_store(&m->mark, clock_mark_read(m->fd));
+	*out = m;
+	return 0;
+}
+
+int64_t clock_mark_now(struct clock_mark *m, int64_t *behind)
+{
+	int64_t now = clock_now(), mark = atomic_load(&m->mark);
+
+	while (now > mark && !atomic_compare_exchange_weak(&m->mark, &mark, now))
+		;
+	if (behind)
+		*behind = mark > now ? mark - now : 0;
+	return now > mark ? now : mark;
+}
+
+int clock_mark_save(struct clock_mark *m)
+{
+	char buf[16];
+	uint64_t v = (uint64_t)atomic_load(&m->mark);
+
+	memcpy(buf, MARK_MAGIC, 8);
+	for (int i = 0; i < 8; i++)
+		buf[8 + i] = (char)(v >> (8 * i));
+	return pwrite(m->fd, buf, sizeof(buf), 0) == sizeof(buf) ? 0 : -EIO;
+}
+
+void clock_mark_close(struct clock_mark *m)
+{
+	if (!m)
+		return;
+	clock_mark_save(m);
+	fsync(m->fd);
+	close(m->fd);
+	free(m);
+}
+
+int64_t clock_mark_peek(const char *state_dir)
+{
+	char path[4096];
+	int64_t v;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/time.mark", state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	v = clock_mark_read(fd);
+	close(fd);
+	return v;
 }

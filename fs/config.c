@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 /* One row per (section, key). Section "profile:" stands for every profile. */
-enum cfg_kind { CFG_FILE, CFG_SECRET_FILE, CFG_DIR, CFG_PATH, CFG_TEXT, CFG_LIST, CFG_UINT, CFG_SYNC };
+enum cfg_kind { CFG_FILE, CFG_SECRET_FILE, CFG_DIR, CFG_PATH, CFG_TEXT, CFG_LIST, CFG_UINT, CFG_WORD };
 
 struct cfg_key {
 	const char *section;
@@ -25,9 +25,10 @@ struct cfg_key {
 	size_t off; /* into struct config (top-level keys only) */
 	size_t size;
 	unsigned min, max; /* CFG_UINT bounds */
+	const char *words; /* CFG_WORD: the allowed values, "a|b" */
 };
 
-#define C(f) offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0
+#define C(f) offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0, NULL
 
 static const struct cfg_key cfg_schema[] = {
 	{"dataset", "path", CFG_FILE, true, C(dataset)},
@@ -35,20 +36,22 @@ static const struct cfg_key cfg_schema[] = {
 	{"dataset", "recipient_key", CFG_SECRET_FILE, true, C(recipient_key)},
 	{"dataset", "passphrase_file", CFG_SECRET_FILE, false, C(passphrase_file)},
 	{"dataset", "state_dir", CFG_DIR, true, C(state_dir)},
+	{"dataset", "notices", CFG_PATH, false, C(notices_dir)},
+	{"dataset", "purge", CFG_WORD, false, offsetof(struct config, purge), 8, 0, 0, "auto|manual"},
 	{"audit", "log", CFG_PATH, true, C(audit_log)},
 	{"audit", "verify_key", CFG_PATH, true, C(audit_verify_key)},
-	{"audit", "sync", CFG_SYNC, false, C(audit_sync)},
-	{"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms), sizeof(unsigned), 1, 60000},
-	{"audit", "max_opens_per_minute", CFG_UINT, false, offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000},
+	{"audit", "sync", CFG_WORD, false, offsetof(struct config, audit_sync), 8, 0, 0, "always|batch"},
+	{"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms), sizeof(unsigned), 1, 60000, NULL},
+	{"audit", "max_opens_per_minute", CFG_UINT, false, offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000, NULL},
 	{"audit", "max_opens_per_minute_profile", CFG_UINT, false,
 	 offsetof(struct config, audit_max_per_minute_profile), sizeof(unsigned), 0,
-	 10000000},
+	 10000000, NULL},
 	/* profile keys are parsed by cfg_profile_key */
-	{"profile:", "description", CFG_TEXT, false, 0, 0, 0, 0},
-	{"profile:", "fields", CFG_LIST, true, 0, 0, 0, 0},
-	{"profile:", "users", CFG_LIST, false, 0, 0, 0, 0},
-	{"profile:", "groups", CFG_LIST, false, 0, 0, 0, 0},
-	{NULL, NULL, 0, false, 0, 0, 0, 0},
+	{"profile:", "description", CFG_TEXT, false, 0, 0, 0, 0, NULL},
+	{"profile:", "fields", CFG_LIST, true, 0, 0, 0, 0, NULL},
+	{"profile:", "users", CFG_LIST, false, 0, 0, 0, 0, NULL},
+	{"profile:", "groups", CFG_LIST, false, 0, 0, 0, 0, NULL},
+	{NULL, NULL, 0, false, 0, 0, 0, 0, NULL},
 };
 
 #define PROFILE_PREFIX "profile:"
@@ -85,27 +88,39 @@ static int cfg_path_resolve(char *dst, size_t size, const char *cfgpath, const c
 
 /* Present, of the right type, readable, not writable by group or others; secret
  * files not readable by them either. */
-static int cfg_file_check(const char *p, enum cfg_kind kind, const char *where, char *err,
+static int cfg_file_check(const char *p, enum cfg_kind kind, const char *where0, char *err,
 			  size_t errlen)
 {
+	char where[PATH_MAX * 2 + 300];
 	struct stat st;
 
+	/* "where: path: problem", or "path: problem" for the config file itself */
+	if (strcmp(where0, p) == 0)
+		snprintf(where, sizeof(where), "%s", p);
+	else
+		snprintf(where, sizeof(where), "%s: %s", where0, p);
+
 	if (stat(p, &st) < 0 || access(p, R_OK) < 0) {
-		util_errf(err, errlen, "%s: %s: %s", where, p, strerror(errno));
+		util_errf(err, errlen, "%s: %s", where, strerror(errno));
 		return -errno;
 	}
 	if ((kind == CFG_DIR) != (S_ISDIR(st.st_mode) != 0) ||
 	    (kind != CFG_DIR && !S_ISREG(st.st_mode))) {
-		util_errf(err, errlen, "%s: %s: not a %s", where, p,
+		util_errf(err, errlen, "%s: not a %s", where,
 			  kind == CFG_DIR ? "directory" : "regular file");
 		return -EINVAL;
 	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		util_errf(err, errlen, "%s: owned by uid %u, not by root or the daemon's user",
+			  where, (unsigned)st.st_uid);
+		return -EPERM;
+	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		util_errf(err, errlen, "%s: %s: writable by group or others (chmod go-w)", where, p);
+		util_errf(err, errlen, "%s: writable by group or others (chmod go-w)", where);
 		return -EPERM;
 	}
 	if (kind == CFG_SECRET_FILE && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		util_errf(err, errlen, "%s: %s: readable by group or others (chmod 600)", where, p);
+		util_errf(err, errlen, "%s: readable by group or others (chmod 600)", where);
 		return -EPERM;
 	}
 	return 0;
@@ -134,6 +149,26 @@ static int cfg_uint(const char *v, const struct cfg_key *k, unsigned *out, const
 	return 0;
 }
 
+/* One of the row's allowed words ("a|b"). */
+static int cfg_word(const char *v, const struct cfg_key *k, char *dst, const char *where,
+		    char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	const char *w = k->words;
+
+	while (w) {
+		const char *bar = strchr(w, '|');
+		size_t wl = bar ? (size_t)(bar - w) : strlen(w);
+		if (wl == n && strncmp(w, v, n) == 0 && n < k->size) {
+			strcpy(dst, v);
+			return 0;
+		}
+		w = bar ? bar + 1 : NULL;
+	}
+	util_errf(err, errlen, "%s: must be one of %s", where, k->words);
+	return -EINVAL;
+}
+
 /* Store one top-level value (not a profile key) after checking it. */
 static int cfg_store(struct config *cfg, const struct cfg_key *k, const char *v, const char *where,
 		     char *err, size_t errlen)
@@ -146,14 +181,8 @@ static int cfg_store(struct config *cfg, const struct cfg_key *k, const char *v,
 	}
 	if (k->kind == CFG_UINT)
 		return cfg_uint(v, k, (unsigned *)dst, where, err, errlen);
-	if (k->kind == CFG_SYNC) {
-		if (strcmp(v, "always") != 0 && strcmp(v, "batch") != 0) {
-			util_errf(err, errlen, "%s: must be always or batch", where);
-			return -EINVAL;
-		}
-		strcpy(dst, v);
-		return 0;
-	}
+	if (k->kind == CFG_WORD)
+		return cfg_word(v, k, dst, where, err, errlen);
 	if (cfg_path_resolve(dst, k->size, cfg->path, v) < 0) {
 		util_errf(err, errlen, "%s: path too long", where);
 		return -ENAMETOOLONG;
@@ -163,6 +192,20 @@ static int cfg_store(struct config *cfg, const struct cfg_key *k, const char *v,
 	return cfg_file_check(dst, k->kind, where, err, errlen);
 }
 
+/* strtok_r for "," that keeps empty items (so "a,,b" is an error, not "a,b"). */
+static char *strsep_r(char *s, char **save)
+{
+	char *start = s ? s : *save, *comma;
+
+	if (!start)
+		return NULL;
+	comma = strchr(start, ',');
+	if (comma)
+		*comma = 0;
+	*save = comma ? comma + 1 : NULL;
+	return start;
+}
+
 /* Split a comma-separated list in place; calls fn on each trimmed, non-empty item. */
 static int cfg_list_each(const char *list, int (*fn)(void *ctx, const char *item), void *ctx)
 {
@@ -170,7 +213,9 @@ static int cfg_list_each(const char *list, int (*fn)(void *ctx, const char *item
 	int rc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+	if (!buf[strspn(buf, " \t")])
+		return 0; /* an empty list */
+	for (tok = strsep_r(buf, &save); tok && rc == 0; tok = strsep_r(NULL, &save)) {
 		char *end;
 		while (*tok == ' ' || *tok == '\t')
 			tok++;
@@ -439,9 +484,11 @@ static int cfg_user_duties(const struct config *cfg, const struct passwd *pw, ch
 		long p = cfg_owner_gid(cfg, groups[g], SIZE_MAX);
 		if (p >= 0 && first >= 0 && p != first) {
 			util_errf(err, errlen,
-				  "%s: user %s would match profiles \"%s\" and \"%s\" "
-				  "(one person, one profile: separation of duties)",
-				  cfg->path, pw->pw_name, cfg->profiles[first].name,
+				  "%s: [profile:%s] groups: user %s (a member of gid %u) would "
+				  "match profiles \"%s\" and \"%s\" (one person, one profile: "
+				  "separation of duties)",
+				  cfg->path, cfg->profiles[p].name, pw->pw_name,
+				  (unsigned)groups[g], cfg->profiles[first].name,
 				  cfg->profiles[p].name);
 			return -EINVAL;
 		}
@@ -504,8 +551,9 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	strcpy(cfg->audit_sync, "always");
+	strcpy(cfg->purge, "manual");
 	cfg->audit_sync_interval_ms = 1000;
-	rc = cfg_file_check(cfg->path, CFG_FILE, path, err, errlen);
+	rc = cfg_file_check(cfg->path, CFG_FILE, cfg->path, err, errlen);
 	if (rc == 0)
 		rc = ini_load(&ini, cfg->path, err, errlen);
 	if (rc == 0)
@@ -520,6 +568,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	for (size_t p = 0; p < cfg->nprofiles; p++)
 		cfg->uses_groups |= cfg->profiles[p].ngids > 0;
+	if (!cfg->notices_dir[0])
+		snprintf(cfg->notices_dir, sizeof(cfg->notices_dir), "%.4000s/notices", cfg->state_dir);
 	ini_free(ini);
 	*out = cfg;
 	return 0;

@@ -42,23 +42,58 @@
 #include <sys/stat.h>
 
 #define PFS_ATTR_TIMEOUT 1.0
+#define PFS_GEN_SHIFT 40
 #define PFS_GROUPS_MAX 256
 #define PFS_XATTR_DEADLINE "user.protocolfs.deadline"
 #define PFS_XATTR_REASON "user.protocolfs.reason"
 
+/* One generation: a loaded service and what is derived from it. Replaced whole
+ * by a reload; requests hold the daemon's read lock while they use one. */
 struct pfs {
 	struct service *svc;
 	const struct config *cfg;
 	const struct dataset *ds;
 	const struct dataset_terms *t;
-	const struct expiry *exp;
+	struct expiry *exp;
+	struct clock_mark *mark;
 	size_t nprof, nrec;
+	uint64_t gen;
+	fuse_ino_t gen_base;  /* gen << PFS_GEN_SHIFT: node ids of older generations are stale */
 	fuse_ino_t view_base;
 	_Atomic uint32_t *sizes; /* per view: rendered size + 1, 0 when not yet known */
 	int64_t issued_at;
 	struct audit *audit;
 	const char *fields[CONFIG_PROFILES_MAX][DATASET_FIELDS_MAX]; /* field ids per profile */
 };
+
+/* The daemon: what outlives a reload. Lock order: d->lock (read by every
+ * request, written only to swap generations), then the audit's own mutex. The
+ * keeper thread is the only writer of d->cur. */
+struct pfs_daemon {
+	pthread_rwlock_t lock;
+	struct pfs *cur;
+	struct audit *audit;
+	struct clock_mark *mark;
+	struct fuse_session *se;
+	char config_path[PATH_MAX];
+	struct service_seen seen; /* notices already read */
+	struct stat ds_stat;      /* the dataset file as last loaded */
+	pthread_mutex_t keeper_mu;
+	pthread_cond_t keeper_cv;
+	bool stop, reload_asked;
+	int64_t jump_logged;      /* last clock-behind amount logged */
+};
+
+static struct pfs *pfs_enter(struct pfs_daemon *d)
+{
+	pthread_rwlock_rdlock(&d->lock);
+	return d->cur;
+}
+
+static void pfs_leave(struct pfs_daemon *d)
+{
+	pthread_rwlock_unlock(&d->lock);
+}
 
 /* Per-thread scratch: a decrypted record and its rendering (sodium_malloc). */
 struct pfs_scratch {
@@ -95,6 +130,13 @@ static struct pfs_scratch *pfs_scratch(void)
 	return s;
 }
 
+/* The time every visibility decision uses: never earlier than a time already
+ * seen (a clock set back resurrects nothing). */
+static int64_t pfs_now(const struct pfs *fs)
+{
+	return clock_mark_now(fs->mark, NULL);
+}
+
 /* ------------------------------------------------------------ node ids */
 
 enum pfs_kind { PFS_ROOT, PFS_INFO, PFS_VIEW, PFS_BAD };
@@ -111,9 +153,11 @@ static struct pfs_node pfs_node_of(const struct pfs *fs, fuse_ino_t ino)
 
 	if (ino == FUSE_ROOT_ID) {
 		n.kind = PFS_ROOT;
-	} else if (ino >= 2 && ino < 2 + fs->nprof) {
+	} else if ((ino >> PFS_GEN_SHIFT) != fs->gen) {
+		n.kind = PFS_BAD; /* a node of a dataset that has been replaced */
+	} else if (ino >= fs->gen_base + 2 && ino < fs->gen_base + 2 + fs->nprof) {
 		n.kind = PFS_INFO;
-		n.prof = (int)(ino - 2);
+		n.prof = (int)(ino - fs->gen_base - 2);
 	} else if (ino >= fs->view_base && (ino - fs->view_base) / fs->nprof < fs->nrec) {
 		n.kind = PFS_VIEW;
 		n.rec = (ino - fs->view_base) / fs->nprof;
@@ -268,7 +312,7 @@ static size_t pfs_render_info(const struct pfs *fs, int prof, char *buf, size_t 
 	struct render_info info;
 	int64_t next;
 	int32_t day = INT32_MAX;
-	int64_t now = clock_now();
+	int64_t now = pfs_now(fs);
 
 	info.visible = expiry_scan(fs->exp, now, &next);
 	if (next != INT64_MAX)
@@ -313,7 +357,7 @@ static int pfs_node_stat(const struct pfs *fs, struct pfs_node n, int prof, fuse
 	case PFS_VIEW:
 		if (n.prof != prof)
 			return -EACCES;
-		if (!expiry_visible(fs->exp, n.rec, clock_now()))
+		if (!expiry_visible(fs->exp, n.rec, pfs_now(fs)))
 			return -ENOENT;
 		rc = pfs_view_size(fs, n.rec, prof, &size);
 		if (rc == 0)
@@ -334,7 +378,7 @@ static int pfs_name_record(const struct pfs *fs, const char *name, int prof, siz
 	    fs->cfg->profiles[prof].nfields == 0)
 		return -ENOENT;
 	i = dataset_find(fs->ds, name, len - 4);
-	if (i < 0 || !expiry_visible(fs->exp, (size_t)i, clock_now()))
+	if (i < 0 || !expiry_visible(fs->exp, (size_t)i, pfs_now(fs)))
 		return -ENOENT;
 	*rec = (size_t)i;
 	return 0;
@@ -342,9 +386,8 @@ static int pfs_name_record(const struct pfs *fs, const char *name, int prof, siz
 
 /* ------------------------------------------------------------ operations */
 
-static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void pfs_lookup_in(fuse_req_t req, struct pfs *fs, fuse_ino_t parent, const char *name)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct fuse_entry_param e;
 	int prof = pfs_caller_profile(req, fs), rc;
 	size_t rec = 0;
@@ -362,7 +405,7 @@ static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (strcmp(name, FS_INFO_NAME) == 0) {
-		e.ino = 2 + (fuse_ino_t)prof;
+		e.ino = fs->gen_base + 2 + (fuse_ino_t)prof;
 		rc = pfs_node_stat(fs, pfs_node_of(fs, e.ino), prof, e.ino, &e.attr);
 	} else {
 		rc = pfs_name_record(fs, name, prof, &rec);
@@ -378,9 +421,8 @@ static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 }
 
-static void pfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void pfs_getattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	struct stat st;
 	int prof = n.kind == PFS_ROOT ? PROFILE_NONE : pfs_caller_profile(req, fs);
@@ -421,9 +463,8 @@ static int pfs_open_audit(fuse_req_t req, const struct pfs *fs, struct pfs_node 
 	return 0;
 }
 
-static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void pfs_open_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	struct stat st;
 	int prof, rc;
@@ -465,10 +506,9 @@ static void pfs_read_info(fuse_req_t req, const struct pfs *fs, int prof, size_t
 		fuse_reply_buf(req, buf + off, len - (size_t)off < size ? len - (size_t)off : size);
 }
 
-static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+static void pfs_read_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	const char *out;
 	size_t len;
@@ -478,7 +518,7 @@ static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		pfs_read_info(req, fs, n.prof, size, off);
 		return;
 	}
-	if (n.kind != PFS_VIEW || !expiry_visible(fs->exp, n.rec, clock_now())) {
+	if (n.kind != PFS_VIEW || !expiry_visible(fs->exp, n.rec, pfs_now(fs))) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
@@ -494,9 +534,8 @@ static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pfs_render_done(out, len);
 }
 
-static void pfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void pfs_opendir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	int prof;
 
 	if (ino != FUSE_ROOT_ID) {
@@ -531,13 +570,12 @@ static bool pfs_dir_add(fuse_req_t req, char *buf, size_t size, size_t *pos, con
 }
 
 /* Offsets: 0 ".", 1 "..", 2 the information file, 3 + i record i. */
-static void pfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+static void pfs_readdir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size, off_t off,
 			struct fuse_file_info *fi)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	int prof = (int)fi->fh;
 	char *buf = malloc(size), name[DATASET_ID_MAX + 8];
-	int64_t now = clock_now();
+	int64_t now = pfs_now(fs);
 	size_t pos = 0;
 	bool more = true;
 
@@ -550,8 +588,8 @@ static void pfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (more && off <= 1)
 		more = pfs_dir_add(req, buf, size, &pos, "..", FUSE_ROOT_ID, S_IFDIR, 2);
 	if (more && off <= 2)
-		more = pfs_dir_add(req, buf, size, &pos, FS_INFO_NAME, 2 + (fuse_ino_t)prof,
-				   S_IFREG, 3);
+		more = pfs_dir_add(req, buf, size, &pos, FS_INFO_NAME,
+				   fs->gen_base + 2 + (fuse_ino_t)prof, S_IFREG, 3);
 	for (size_t i = off > 3 ? (size_t)off - 3 : 0;
 	     more && fs->cfg->profiles[prof].nfields && i < fs->nrec; i++) {
 		size_t il;
@@ -583,9 +621,8 @@ static void pfs_xattr_value(const struct pfs *fs, struct pfs_node n, const char 
 	}
 }
 
-static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+static void pfs_getxattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, const char *name, size_t size)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	char val[64], path[DATASET_ID_MAX + 16];
 	size_t len;
@@ -599,12 +636,12 @@ static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 	prof = pfs_caller_profile(req, fs);
 	pfs_node_path(fs, n, path, sizeof(path));
 	/* Only a read of the value is logged, not the size probe that precedes it. */
-	if (prof == n.prof && size == 0 && expiry_visible(fs->exp, n.rec, clock_now())) {
+	if (prof == n.prof && size == 0 && expiry_visible(fs->exp, n.rec, pfs_now(fs))) {
 		pfs_xattr_value(fs, n, name, val, sizeof(val));
 		fuse_reply_xattr(req, strlen(val));
 		return;
 	}
-	if (prof != n.prof || !expiry_visible(fs->exp, n.rec, clock_now())) {
+	if (prof != n.prof || !expiry_visible(fs->exp, n.rec, pfs_now(fs))) {
 		pfs_audit(req, fs, "xattr", prof < 0 ? pfs_denial(prof) : "not the caller's view",
 			  prof, path, (long)n.rec, false);
 		fuse_reply_err(req, EACCES);
@@ -624,9 +661,8 @@ static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_
 		fuse_reply_buf(req, val, len);
 }
 
-static void pfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+static void pfs_listxattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	static const char names[] = PFS_XATTR_DEADLINE "\0" PFS_XATTR_REASON;
 	size_t len = n.kind == PFS_VIEW ? sizeof(names) : 0;
@@ -639,9 +675,8 @@ static void pfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, names, len);
 }
 
-static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+static void pfs_access_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, int mask)
 {
-	struct pfs *fs = fuse_req_userdata(req);
 	struct pfs_node n = pfs_node_of(fs, ino);
 	int prof = pfs_caller_profile(req, fs);
 	struct stat st;
@@ -660,6 +695,85 @@ static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	if (rc == 0 && n.kind != PFS_ROOT && (mask & X_OK))
 		rc = -EACCES;
 	fuse_reply_err(req, -rc);
+}
+
+/* ------------------------------------------------------------ entry points
+ *
+ * Each takes the daemon's read lock for the request: a reload swaps the
+ * generation under the write lock, so one request never sees two datasets. */
+
+static void pfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_lookup_in(req, pfs_enter(d), parent, name);
+	pfs_leave(d);
+}
+
+static void pfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_getattr_in(req, pfs_enter(d), ino, fi);
+	pfs_leave(d);
+}
+
+static void pfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_open_in(req, pfs_enter(d), ino, fi);
+	pfs_leave(d);
+}
+
+static void pfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_read_in(req, pfs_enter(d), ino, size, off, fi);
+	pfs_leave(d);
+}
+
+static void pfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_opendir_in(req, pfs_enter(d), ino, fi);
+	pfs_leave(d);
+}
+
+static void pfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_readdir_in(req, pfs_enter(d), ino, size, off, fi);
+	pfs_leave(d);
+}
+
+static void pfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_getxattr_in(req, pfs_enter(d), ino, name, size);
+	pfs_leave(d);
+}
+
+static void pfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_listxattr_in(req, pfs_enter(d), ino, size);
+	pfs_leave(d);
+}
+
+static void pfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct pfs_daemon *d = fuse_req_userdata(req);
+
+	pfs_access_in(req, pfs_enter(d), ino, mask);
+	pfs_leave(d);
 }
 
 /* Every mutating operation: the file system is read-only, whatever the mount says. */
@@ -751,6 +865,438 @@ static const struct fuse_lowlevel_ops pfs_ops = {
 
 /* ------------------------------------------------------------ session */
 
+/* ------------------------------------------------------------ generations */
+
+static void pfs_gen_free(struct pfs *fs)
+{
+	if (!fs)
+		return;
+	free((void *)fs->sizes);
+	service_close(fs->svc);
+	free(fs);
+}
+
+/* A generation over svc (taken over, freed with it). */
+static struct pfs *pfs_gen_new(struct service *svc, struct pfs_daemon *d, uint64_t gen)
+{
+	struct pfs *fs = calloc(1, sizeof(*fs));
+
+	if (!fs) {
+		service_close(svc);
+		return NULL;
+	}
+	fs->svc = svc;
+	fs->cfg = svc->cfg;
+	fs->ds = svc->ds;
+	fs->t = dataset_terms(svc->ds);
+	fs->exp = svc->exp;
+	fs->mark = d->mark;
+	fs->audit = d->audit;
+	fs->nprof = svc->cfg->nprofiles;
+	fs->nrec = dataset_count(svc->ds);
+	fs->gen = gen;
+	fs->gen_base = (fuse_ino_t)gen << PFS_GEN_SHIFT;
+	fs->view_base = fs->gen_base + 2 + fs->nprof;
+	fs->issued_at = fs->t->issued_at;
+	for (size_t p = 0; p < fs->nprof; p++)
+		for (unsigned i = 0; i < fs->cfg->profiles[p].nfields; i++)
+			fs->fields[p][i] = fs->t->fields[fs->cfg->profiles[p].field[i]];
+	fs->sizes = calloc(fs->nrec * fs->nprof + 1, sizeof(*fs->sizes));
+	if (!fs->sizes) {
+		pfs_gen_free(fs);
+		return NULL;
+	}
+	return fs;
+}
+
+/* ------------------------------------------------------------ audit lifecycle */
+
+static int pfs_audit_open(struct pfs_daemon *d, const struct config *c, char *err, size_t errlen)
+{
+	struct audit_opts o = {
+		.log_path = c->audit_log,
+		.state_dir = c->state_dir,
+		.verify_key = c->audit_verify_key,
+		.sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
+		.sync_interval_ms = c->audit_sync_interval_ms,
+		.max_per_minute = c->audit_max_per_minute,
+		.max_per_minute_profile = c->audit_max_per_minute_profile,
+	};
+
+	return audit_open(&d->audit, &o, err, errlen);
+}
+
+/* A lifecycle line: mount, unmount, config, reload, expire, purge, notice, clock. */
+static int pfs_audit_life(struct audit *a, const char *event, const char *result,
+			  const char *reason, const char *record, const char *detail)
+{
+	struct audit_event ev = {.event = event,
+				 .result = result,
+				 .reason = reason,
+				 .record = record,
+				 .detail = detail};
+
+	return audit_append(a, &ev);
+}
+
+static int pfs_audit_config(const struct pfs *fs)
+{
+	char d[PATH_MAX + CONFIG_PROFILES_MAX * (CONFIG_NAME_MAX + 1) + 32];
+	size_t off = (size_t)snprintf(d, sizeof(d), "config %s; profiles:", fs->cfg->path);
+
+	for (size_t p = 0; p < fs->nprof && off < sizeof(d); p++)
+		off += (size_t)snprintf(d + off, sizeof(d) - off, " %s", fs->cfg->profiles[p].name);
+	return pfs_audit_life(fs->audit, "config", NULL, NULL, NULL, d);
+}
+
+static int pfs_audit_mount(const struct pfs *fs, const char *mnt)
+{
+	char d[PATH_MAX * 2 + 256];
+
+	if (pfs_audit_config(fs) < 0)
+		return -EIO;
+	snprintf(d, sizeof(d), "mounted at %s: dataset %s, protocol %s, serial %llu, %zu records",
+		 mnt, fs->cfg->dataset, fs->t->protocol_id, (unsigned long long)fs->t->serial,
+		 dataset_present(fs->ds));
+	return pfs_audit_life(fs->audit, "mount", NULL, NULL, NULL, d) < 0 ? -EIO : 0;
+}
+
+/* ------------------------------------------------------------ notices */
+
+struct pfs_notice_ctx {
+	struct pfs_daemon *d;
+	bool changed;
+};
+
+static void pfs_notice_report(void *arg, const char *file, int rc, int64_t at, const char *msg)
+{
+	struct pfs_notice_ctx *c = arg;
+	char detail[600], when[21];
+
+	if (rc == 0) {
+		clock_format_utc(at, when);
+		snprintf(detail, sizeof(detail), "termination notice %s: nothing is shown from %s",
+			 file, when);
+		pfs_audit_life(c->d->audit, "notice", "allowed", NULL, NULL, detail);
+		c->changed = true;
+	} else {
+		snprintf(detail, sizeof(detail), "termination notice %s refused: %s", file, msg);
+		pfs_audit_life(c->d->audit, "notice", "denied", "invalid notice", NULL, detail);
+		fprintf(stderr, "protocolfs: %s\n", detail);
+	}
+}
+
+/* Read new notices into the current generation (under the read lock: the
+ * termination instant is atomic in the expiry). */
+static void pfs_notices(struct pfs_daemon *d)
+{
+	struct pfs_notice_ctx c = {d, false};
+	struct pfs *fs = pfs_enter(d);
+
+	service_notices(fs->svc, &d->seen, pfs_notice_report, &c);
+	pfs_leave(d);
+}
+
+/* ------------------------------------------------------------ invalidation */
+
+/* Drop record rec of generation fs from the kernel's caches: its name, and the
+ * node of every profile's view that was ever rendered (only those can be cached). */
+static void pfs_forget_record(struct pfs_daemon *d, const struct pfs *fs, size_t rec)
+{
+	char name[DATASET_ID_MAX + 8];
+	size_t il;
+	const char *id = dataset_record_id(fs->ds, rec, &il);
+
+	memcpy(name, id, il);
+	memcpy(name + il, ".txt", 5);
+	fuse_lowlevel_notify_inval_entry(d->se, FUSE_ROOT_ID, name, il + 4);
+	for (size_t p = 0; p < fs->nprof; p++)
+		if (atomic_load_explicit(&fs->sizes[rec * fs->nprof + p], memory_order_relaxed))
+			fuse_lowlevel_notify_inval_inode(d->se, pfs_view_ino(fs, rec, (int)p), 0,
+							 0);
+}
+
+/* ------------------------------------------------------------ expiry */
+
+struct pfs_expired {
+	size_t *rec;
+	size_t n, cap;
+};
+
+static void pfs_expired_add(void *arg, size_t rec)
+{
+	struct pfs_expired *x = arg;
+
+	if (x->n == x->cap) {
+		size_t nc = x->cap ? x->cap * 2 : 64;
+		size_t *r = realloc(x->rec, nc * sizeof(*r));
+		if (!r)
+			return; /* the records are hidden anyway; only the cache flush is lost */
+		x->rec = r;
+		x->cap = nc;
+	}
+	x->rec[x->n++] = rec;
+}
+
+/* Records whose time ended in (from, now]: flush them from the kernel and log
+ * one "expire" line. Returns how many. */
+static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
+{
+	struct pfs_expired x = {0};
+	struct pfs *fs = pfs_enter(d);
+	char detail[200], id[DATASET_ID_MAX + 1] = "";
+	const char *why = NULL;
+	size_t n = expiry_ended(fs->exp, from, now, pfs_expired_add, &x), il;
+
+	for (size_t i = 0; i < x.n; i++)
+		pfs_forget_record(d, fs, x.rec[i]);
+	if (n) {
+		why = expiry_record_reason(fs->exp, x.n ? x.rec[0] : 0);
+		if (n == 1 && x.n == 1)
+			snprintf(id, sizeof(id), "%.*s", (int)il,
+				 dataset_record_id(fs->ds, x.rec[0], &il));
+		snprintf(detail, sizeof(detail), "%zu record%s no longer shown (%s)", n,
+			 n == 1 ? "" : "s", why);
+	}
+	pfs_leave(d);
+	if (n)
+		pfs_audit_life(d->audit, "expire", NULL, NULL, id[0] ? id : NULL, detail);
+	free(x.rec);
+	return n;
+}
+
+/* purge = auto: cut the expired records out of the file at rest. The keeper
+ * notices the rewritten file and reloads it (same serial, fewer records). */
+static void pfs_purge(struct pfs_daemon *d, int64_t now)
+{
+	struct pfs *fs = pfs_enter(d);
+	uint8_t *drop = calloc(fs->nrec + 1, 1);
+	char err[512], detail[700];
+	size_t n = 0;
+	int rc = drop ? 0 : -ENOMEM;
+
+	for (size_t i = 0; drop && i < fs->nrec; i++)
+		if (dataset_record_is_present(fs->ds, i) && !expiry_visible(fs->exp, i, now) &&
+		    expiry_record_end(fs->exp, i) <= now)
+			drop[i] = 1, n++;
+	if (rc == 0 && n)
+		rc = dataset_purge_write(fs->ds, drop, fs->cfg->dataset, err, sizeof(err));
+	pfs_leave(d);
+	free(drop);
+	if (!n)
+		return;
+	if (rc == 0)
+		snprintf(detail, sizeof(detail), "%zu expired records cut from the dataset at rest",
+			 n);
+	else
+		snprintf(detail, sizeof(detail), "purge failed: %s", err);
+	pfs_audit_life(d->audit, "purge", rc == 0 ? "allowed" : "denied",
+		       rc == 0 ? NULL : "write failed", NULL, detail);
+}
+
+/* ------------------------------------------------------------ reload */
+
+/* Is the new service an acceptable successor of the current one? A higher
+ * serial, or the same dataset purged (same uuid and serial). */
+static int pfs_reload_check(const struct pfs *cur, const struct service *nsvc, bool *purge,
+			    char *err, size_t errlen)
+{
+	const struct dataset_terms *a = cur->t, *b = dataset_terms(nsvc->ds);
+
+	*purge = b->serial == a->serial && memcmp(a->uuid, b->uuid, sizeof(a->uuid)) == 0 &&
+		 dataset_count(nsvc->ds) == dataset_count(cur->ds);
+	if (b->serial > a->serial || *purge)
+		return service_serial_check(nsvc, err, errlen);
+	util_errf(err, errlen, "serial %llu is not newer than the mounted serial %llu",
+		  (unsigned long long)b->serial, (unsigned long long)a->serial);
+	return -ESTALE;
+}
+
+/* After the swap: every record of the old generation that the new one no longer
+ * shows is flushed from the kernel at once (a person withdrawn, Art. 2). */
+static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
+				int64_t now)
+{
+	size_t gone = 0, il;
+
+	for (size_t i = 0; i < old->nrec; i++) {
+		const char *id = dataset_record_id(old->ds, i, &il);
+		long j;
+		if (!expiry_visible(old->exp, i, now))
+			continue;
+		j = dataset_find(nw->ds, id, il);
+		if (j >= 0 && expiry_visible(nw->exp, (size_t)j, now))
+			continue;
+		pfs_forget_record(d, old, i);
+		gone++;
+	}
+	return gone;
+}
+
+static void pfs_reload_log(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
+			   bool purge, size_t gone)
+{
+	char detail[300];
+
+	snprintf(detail, sizeof(detail), "serial %llu -> %llu: %zu records, %zu no longer shown",
+		 (unsigned long long)old->t->serial, (unsigned long long)nw->t->serial,
+		 dataset_present(nw->ds), gone);
+	pfs_audit_life(d->audit, purge ? "purge" : "reload", "allowed", NULL, NULL, detail);
+}
+
+/* Load and verify the dataset (and config) anew and swap it in whole. */
+static void pfs_reload(struct pfs_daemon *d, const char *why)
+{
+	struct service *nsvc = NULL;
+	struct pfs *old = d->cur, *nw = NULL; /* only this thread writes d->cur */
+	char err[1024], detail[1200];
+	bool purge = false;
+	int64_t now;
+	int rc = service_open(&nsvc, d->config_path, err, sizeof(err));
+
+	if (rc == 0)
+		rc = pfs_reload_check(old, nsvc, &purge, err, sizeof(err));
+	if (rc == 0 && !(nw = pfs_gen_new(nsvc, d, old->gen + 1)))
+		rc = -ENOMEM, snprintf(err, sizeof(err), "out of memory");
+	else if (rc < 0)
+		service_close(nsvc);
+	if (rc < 0) {
+		snprintf(detail, sizeof(detail), "%s: reload refused: %s", why, err);
+		pfs_audit_life(d->audit, "reload", "denied", "dataset refused", NULL, detail);
+		fprintf(stderr, "protocolfs: %s\n", detail);
+		return;
+	}
+	expiry_terminate(nw->exp, expiry_termination(old->exp));
+	pthread_rwlock_wrlock(&d->lock);
+	d->cur = nw;
+	pthread_rwlock_unlock(&d->lock);
+	now = clock_mark_now(d->mark, NULL);
+	pfs_reload_log(d, old, nw, purge, pfs_reload_forget(d, old, nw, now));
+	if (!purge)
+		pfs_audit_config(nw);
+	if (service_serial_store(nw->svc, err, sizeof(err)) < 0)
+		fprintf(stderr, "protocolfs: %s\n", err);
+	pfs_gen_free(old);
+}
+
+/* Has the dataset file been replaced or rewritten since it was loaded? */
+static bool pfs_dataset_changed(struct pfs_daemon *d)
+{
+	struct stat st;
+	const char *path = d->cur->cfg->dataset;
+
+	if (stat(path, &st) < 0)
+		return false;
+	if (st.st_ino == d->ds_stat.st_ino && st.st_dev == d->ds_stat.st_dev &&
+	    st.st_size == d->ds_stat.st_size && st.st_mtim.tv_sec == d->ds_stat.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == d->ds_stat.st_mtim.tv_nsec)
+		return false;
+	d->ds_stat = st;
+	return true;
+}
+
+/* ------------------------------------------------------------ the keeper */
+
+/* The wall clock is behind the high-water mark: log it once per jump. */
+static void pfs_clock_check(struct pfs_daemon *d, int64_t behind)
+{
+	char detail[200];
+
+	if (behind <= 2) {
+		d->jump_logged = 0;
+		return;
+	}
+	if (d->jump_logged && behind <= d->jump_logged + 2)
+		return;
+	d->jump_logged = behind;
+	snprintf(detail, sizeof(detail),
+		 "the wall clock is %lld s behind the latest time seen; keeping the later time "
+		 "(nothing that expired comes back)",
+		 (long long)behind);
+	pfs_audit_life(d->audit, "clock", NULL, NULL, NULL, detail);
+}
+
+/* Sleep until the next deadline, or one second, or a reload request. */
+static bool pfs_keeper_wait(struct pfs_daemon *d, int64_t now)
+{
+	struct pfs *fs = pfs_enter(d);
+	int64_t next, wait_ms = 1000;
+	struct timespec ts;
+	bool reload;
+
+	expiry_scan(fs->exp, now, &next);
+	pfs_leave(d);
+	if (next != INT64_MAX && (next - now) * 1000 < wait_ms)
+		wait_ms = (next - now) * 1000 > 0 ? (next - now) * 1000 : 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (wait_ms % 1000) * 1000000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_mutex_lock(&d->keeper_mu);
+	if (!d->stop && !d->reload_asked)
+		pthread_cond_timedwait(&d->keeper_cv, &d->keeper_mu, &ts);
+	reload = d->reload_asked;
+	d->reload_asked = false;
+	pthread_mutex_unlock(&d->keeper_mu);
+	return reload;
+}
+
+/* Acts at each deadline (records vanish within a second), reads notices,
+ * follows the clock's high-water mark, reloads a replaced dataset, and purges
+ * when configured to. It reads the clock at least once a second, so a jump of
+ * the clock is noticed, but never walks all records: only those that end. */
+static void *pfs_keeper_main(void *arg)
+{
+	struct pfs_daemon *d = arg;
+	int64_t behind, last = clock_mark_now(d->mark, NULL), now;
+	bool stop = false;
+
+	while (!stop) {
+		bool asked = pfs_keeper_wait(d, last);
+		now = clock_mark_now(d->mark, &behind);
+		clock_mark_save(d->mark);
+		pfs_clock_check(d, behind);
+		pfs_notices(d);
+		if (asked || pfs_dataset_changed(d))
+			pfs_reload(d, asked ? "SIGHUP" : "dataset file changed");
+		if (now > last && pfs_expire(d, last, now) && strcmp(d->cur->cfg->purge, "auto") == 0)
+			pfs_purge(d, now);
+		last = now > last ? now : last;
+		pthread_mutex_lock(&d->keeper_mu);
+		stop = d->stop;
+		pthread_mutex_unlock(&d->keeper_mu);
+	}
+	return NULL;
+}
+
+/* SIGHUP is blocked in every serving thread and taken here: reopen the log and
+ * ask the keeper to reload the dataset. */
+static void *pfs_signal_main(void *arg)
+{
+	struct pfs_daemon *d = arg;
+	sigset_t set;
+	char err[512];
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
+			break;
+		if (audit_reopen(d->audit, err, sizeof(err)) < 0)
+			fprintf(stderr, "protocolfs: audit log reopen: %s\n", err);
+		pthread_mutex_lock(&d->keeper_mu);
+		d->reload_asked = true;
+		pthread_cond_signal(&d->keeper_cv);
+		pthread_mutex_unlock(&d->keeper_mu);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ session */
+
 /* Keep the user's -o options except those that would weaken the mount. */
 static int pfs_options(struct fuse_args *args, const char *user)
 {
@@ -774,170 +1320,142 @@ static int pfs_options(struct fuse_args *args, const char *user)
 	return rc;
 }
 
-static int pfs_init_state(struct pfs *fs, struct service *svc)
+/* Serve until unmounted or signalled, with the keeper and signal threads. */
+static int pfs_run(struct pfs_daemon *d, const struct fs_mount_opts *o, char *err, size_t errlen)
 {
-	fs->svc = svc;
-	fs->cfg = svc->cfg;
-	fs->ds = svc->ds;
-	fs->t = dataset_terms(svc->ds);
-	fs->exp = svc->exp;
-	fs->nprof = svc->cfg->nprofiles;
-	fs->nrec = dataset_count(svc->ds);
-	fs->view_base = 2 + fs->nprof;
-	fs->issued_at = fs->t->issued_at;
-	for (size_t p = 0; p < fs->nprof; p++)
-		for (unsigned i = 0; i < fs->cfg->profiles[p].nfields; i++)
-			fs->fields[p][i] = fs->t->fields[fs->cfg->profiles[p].field[i]];
-	fs->sizes = calloc(fs->nrec * fs->nprof + 1, sizeof(*fs->sizes));
-	return fs->sizes ? 0 : -ENOMEM;
-}
+	struct fuse_loop_config *lc = fuse_loop_cfg_create();
+	pthread_t keeper, sig;
+	int rc;
 
-static int pfs_audit_open(struct pfs *fs, char *err, size_t errlen)
-{
-	const struct config *c = fs->cfg;
-	struct audit_opts o = {
-		.log_path = c->audit_log,
-		.state_dir = c->state_dir,
-		.verify_key = c->audit_verify_key,
-		.sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
-		.sync_interval_ms = c->audit_sync_interval_ms,
-		.max_per_minute = c->audit_max_per_minute,
-		.max_per_minute_profile = c->audit_max_per_minute_profile,
-	};
-
-	return audit_open(&fs->audit, &o, err, errlen);
-}
-
-/* A lifecycle line: mount, unmount, config. */
-static int pfs_audit_life(const struct pfs *fs, const char *event, const char *detail)
-{
-	struct audit_event ev = {.event = event, .detail = detail};
-
-	return audit_append(fs->audit, &ev);
-}
-
-static int pfs_audit_mount(const struct pfs *fs, const char *mnt)
-{
-	char d[PATH_MAX * 2 + 256];
-	size_t off;
-
-	off = (size_t)snprintf(d, sizeof(d), "config %s; profiles:", fs->cfg->path);
-	for (size_t p = 0; p < fs->nprof && off < sizeof(d); p++)
-		off += (size_t)snprintf(d + off, sizeof(d) - off, " %s", fs->cfg->profiles[p].name);
-	if (pfs_audit_life(fs, "config", d) < 0)
-		return -EIO;
-	snprintf(d, sizeof(d), "mounted at %s: dataset %s, protocol %s, serial %llu, %zu records",
-		 mnt, fs->cfg->dataset, fs->t->protocol_id, (unsigned long long)fs->t->serial,
-		 dataset_present(fs->ds));
-	return pfs_audit_life(fs, "mount", d) < 0 ? -EIO : 0;
-}
-
-/* SIGHUP is blocked in every serving thread and taken here: reopen the log. */
-static void *pfs_signal_main(void *arg)
-{
-	struct pfs *fs = arg;
-	sigset_t set;
-	char err[512];
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR2);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
-			break;
-		if (audit_reopen(fs->audit, err, sizeof(err)) < 0)
-			fprintf(stderr, "protocolfs: audit log reopen: %s\n", err);
+	if (!lc || pthread_create(&sig, NULL, pfs_signal_main, d) != 0) {
+		fuse_loop_cfg_destroy(lc);
+		util_errf(err, errlen, "cannot start the daemon's threads");
+		return -EAGAIN;
 	}
-	return NULL;
-}
-
-/* Mount, report ready, serve on several threads until unmounted or signalled. */
-static int pfs_loop(struct pfs *fs, struct fuse_args *args, const struct fs_mount_opts *o,
-		    char *err, size_t errlen)
-{
-	struct fuse_session *se = fuse_session_new(args, &pfs_ops, sizeof(pfs_ops), fs);
-	struct fuse_loop_config *lc = NULL;
-	int rc = -EINVAL;
-
-	if (!se) {
-		util_errf(err, errlen, "invalid mount options");
-		return rc;
-	}
-	if (fuse_set_signal_handlers(se) != 0) {
-		util_errf(err, errlen, "cannot set signal handlers");
-		goto out_destroy;
-	}
-	if (fuse_session_mount(se, o->mountpoint) != 0) {
-		util_errf(err, errlen, "%s: cannot mount", o->mountpoint);
-		goto out_signals;
-	}
-	if (pfs_audit_mount(fs, o->mountpoint) < 0) {
-		util_errf(err, errlen, "%s: cannot write the audit log", fs->cfg->audit_log);
-		goto out_unmount;
+	if (pthread_create(&keeper, NULL, pfs_keeper_main, d) != 0) {
+		pthread_kill(sig, SIGUSR2);
+		pthread_join(sig, NULL);
+		fuse_loop_cfg_destroy(lc);
+		util_errf(err, errlen, "cannot start the daemon's threads");
+		return -EAGAIN;
 	}
 	if (o->on_ready)
 		o->on_ready(o->arg);
-	lc = fuse_loop_cfg_create();
 	/* A positive result is the number of the signal that ended the loop: clean. */
-	rc = lc ? fuse_session_loop_mt(se, lc) : -ENOMEM;
+	rc = fuse_session_loop_mt(d->se, lc);
 	if (rc < 0)
 		util_errf(err, errlen, "session loop ended with an error: %s", strerror(-rc));
-	rc = rc < 0 ? rc : 0;
+	pthread_mutex_lock(&d->keeper_mu);
+	d->stop = true;
+	pthread_cond_signal(&d->keeper_cv);
+	pthread_mutex_unlock(&d->keeper_mu);
+	pthread_join(keeper, NULL);
+	pthread_kill(sig, SIGUSR2);
+	pthread_join(sig, NULL);
 	fuse_loop_cfg_destroy(lc);
-	pfs_audit_life(fs, "unmount", o->mountpoint);
-out_unmount:
-	fuse_session_unmount(se);
-out_signals:
-	fuse_remove_signal_handlers(se);
-out_destroy:
-	fuse_session_destroy(se);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
-/* Serve with the signal thread running beside the FUSE threads. */
-static int pfs_serve_threads(struct pfs *fs, struct fuse_args *args, const struct fs_mount_opts *o,
-			     char *err, size_t errlen)
+/* Mount and serve; SIGHUP is blocked here so that every thread inherits it. */
+static int pfs_loop(struct pfs_daemon *d, struct fuse_args *args, const struct fs_mount_opts *o,
+		    char *err, size_t errlen)
 {
 	sigset_t set, old;
-	pthread_t sig;
-	int rc;
+	int rc = -EINVAL;
 
+	d->se = fuse_session_new(args, &pfs_ops, sizeof(pfs_ops), d);
+	if (!d->se) {
+		util_errf(err, errlen, "invalid mount options");
+		return rc;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (pthread_create(&sig, NULL, pfs_signal_main, fs) != 0) {
-		util_errf(err, errlen, "cannot start the signal thread");
-		return -EAGAIN;
+	if (fuse_set_signal_handlers(d->se) != 0) {
+		util_errf(err, errlen, "cannot set signal handlers");
+		goto out_destroy;
 	}
-	rc = pfs_loop(fs, args, o, err, errlen);
-	pthread_kill(sig, SIGUSR2);
-	pthread_join(sig, NULL);
+	if (fuse_session_mount(d->se, o->mountpoint) != 0) {
+		util_errf(err, errlen, "%s: cannot mount", o->mountpoint);
+		goto out_signals;
+	}
+	if (pfs_audit_mount(d->cur, o->mountpoint) < 0) {
+		util_errf(err, errlen, "%s: cannot write the audit log", d->cur->cfg->audit_log);
+		goto out_unmount;
+	}
+	rc = pfs_run(d, o, err, errlen);
+	pfs_audit_life(d->audit, "unmount", NULL, NULL, NULL, o->mountpoint);
+out_unmount:
+	fuse_session_unmount(d->se);
+out_signals:
+	fuse_remove_signal_handlers(d->se);
+out_destroy:
+	fuse_session_destroy(d->se);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+/* Everything that must hold before mounting: the audit log, the time mark, the
+ * serial, and a protocol that is in force (notices included). */
+static int pfs_prepare(struct pfs_daemon *d, struct service *svc, char *err, size_t errlen)
+{
+	int rc = clock_mark_open(&d->mark, svc->cfg->state_dir, err, errlen);
+
+	if (rc == 0)
+		rc = service_serial_check(svc, err, errlen);
+	if (rc == 0)
+		rc = pfs_audit_open(d, svc->cfg, err, errlen);
+	if (rc == 0 && !(d->cur = pfs_gen_new(svc, d, 0))) {
+		util_errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (rc < 0) {
+		service_close(svc);
+		return rc;
+	}
+	stat(svc->cfg->dataset, &d->ds_stat);
+	pfs_notices(d);
+	if (expiry_termination(svc->exp) <= clock_mark_now(d->mark, NULL)) {
+		char when[21];
+		clock_format_utc(expiry_termination(svc->exp), when);
+		util_errf(err, errlen, "protocol %s was terminated by notice from %s",
+			  d->cur->t->protocol_id, when);
+		return -EACCES;
+	}
+	return service_serial_store(svc, err, errlen);
 }
 
 int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size_t errlen)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct pfs *fs = calloc(1, sizeof(*fs));
-	int rc = fs ? pfs_init_state(fs, svc) : -ENOMEM;
+	struct pfs_daemon *d = calloc(1, sizeof(*d));
+	int rc = d ? 0 : -ENOMEM;
 
-	if (rc == 0)
-		rc = pfs_options(&args, o->options);
-	if (rc < 0)
+	if (!d) {
+		service_close(svc);
+		util_errf(err, errlen, "out of memory");
+		return rc;
+	}
+	pthread_rwlock_init(&d->lock, NULL);
+	pthread_mutex_init(&d->keeper_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->keeper_cv, &ca);
+	snprintf(d->config_path, sizeof(d->config_path), "%s", svc->cfg->path);
+	rc = pfs_prepare(d, svc, err, errlen);
+	if (rc == 0 && (rc = pfs_options(&args, o->options)) < 0)
 		util_errf(err, errlen, "out of memory");
 	if (rc == 0)
-		rc = pfs_audit_open(fs, err, errlen);
-	if (rc == 0)
-		rc = pfs_serve_threads(fs, &args, o, err, errlen);
+		rc = pfs_loop(d, &args, o, err, errlen);
 	fuse_opt_free_args(&args);
-	if (fs) {
-		audit_close(fs->audit);
-		free((void *)fs->sizes);
-	}
-	free(fs);
-	service_close(svc);
+	pfs_gen_free(d->cur);
+	audit_close(d->audit);
+	clock_mark_close(d->mark);
+	pthread_cond_destroy(&d->keeper_cv);
+	pthread_mutex_destroy(&d->keeper_mu);
+	pthread_rwlock_destroy(&d->lock);
+	free(d);
 	return rc;
 }

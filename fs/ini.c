@@ -2,8 +2,10 @@
 #include "ini.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,64 @@ static int ini_index(struct ini *ini)
 	return 0;
 }
 
+/* iniparser keeps the last of two equal keys (or merges a repeated section)
+ * without a word; for access rules that silently drops a line, so a repeat is
+ * refused. A light scan of the text with iniparser's own line rules: comments
+ * start with ; or #, sections are [name], keys are name = value, names compare
+ * case-insensitively, a line ending in a backslash continues. */
+static int ini_repeats_check(const char *path, char *err, size_t errlen)
+{
+	char line[4096], sec[1024] = "", seen_keys[512][256];
+	unsigned nseen = 0, lineno = 0;
+	bool cont = false;
+	FILE *f = fopen(path, "re");
+	int rc = 0;
+
+	if (!f)
+		return 0; /* iniparser reports it */
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *p = line, *end, name[300];
+		size_t n;
+		bool was_cont = cont, is_section = false;
+		lineno++;
+		n = strcspn(line, "\r\n");
+		line[n] = 0;
+		cont = n && line[n - 1] == '\\';
+		if (was_cont)
+			continue;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == ';' || *p == '#')
+			continue;
+		if (*p == '[' && (end = strchr(p, ']'))) {
+			snprintf(name, sizeof(name), "[%.*s]", (int)(end - p - 1), p + 1);
+			is_section = true;
+		} else if ((end = strchr(p, '='))) {
+			while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			if (sec[0])
+				snprintf(name, sizeof(name), "%.200s] %.*s", sec, (int)(end - p), p);
+			else
+				snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
+		} else {
+			continue;
+		}
+		for (char *c = name; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (is_section)
+			snprintf(sec, sizeof(sec), "%.*s", (int)strlen(name) - 1, name);
+		for (unsigned i = 0; i < nseen; i++)
+			if (strcmp(seen_keys[i], name) == 0) {
+				util_errf(err, errlen, "%s:%u: %s: given twice", path, lineno, name);
+				rc = -EINVAL;
+			}
+		if (nseen < 512)
+			snprintf(seen_keys[nseen++], sizeof(seen_keys[0]), "%s", name);
+	}
+	fclose(f);
+	return rc;
+}
+
 int ini_load(struct ini **out, const char *path, char *err, size_t errlen)
 {
 	struct ini *ini = calloc(1, sizeof(*ini));
@@ -96,6 +156,9 @@ int ini_load(struct ini **out, const char *path, char *err, size_t errlen)
 		util_errf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
+	rc = ini_repeats_check(path, err, errlen);
+	if (rc < 0)
+		goto fail;
 	ini_last_error[0] = 0;
 	iniparser_set_error_callback(ini_error_cb);
 	ini->d = iniparser_load(path);

@@ -478,13 +478,11 @@ static bool r_is_open(const struct rline *l)
 	return strcmp(l->event, "open") == 0 && strcmp(l->result, "allowed") == 0 && l->record[0];
 }
 
-/* Indices of the lines pick() selects, sorted by user, then time, then seq. */
-static const struct r_all *r_sort_ctx;
-
-static int r_by_user_time(const void *x, const void *y)
+static int r_by_user_time(const void *x, const void *y, void *arg)
 {
-	const struct rline *a = &r_sort_ctx->l[*(const size_t *)x];
-	const struct rline *b = &r_sort_ctx->l[*(const size_t *)y];
+	const struct r_all *all = arg;
+	const struct rline *a = &all->l[*(const size_t *)x];
+	const struct rline *b = &all->l[*(const size_t *)y];
 
 	if (a->uid != b->uid)
 		return a->uid < b->uid ? -1 : 1;
@@ -493,6 +491,7 @@ static int r_by_user_time(const void *x, const void *y)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
+/* Indices of the lines pick() selects, sorted by user, then time, then seq. */
 static size_t *r_pick_sorted(const struct r_all *a, bool (*pick)(const struct rline *), size_t *n)
 {
 	size_t *idx = malloc((a->n ? a->n : 1) * sizeof(*idx));
@@ -503,8 +502,7 @@ static size_t *r_pick_sorted(const struct r_all *a, bool (*pick)(const struct rl
 	for (size_t i = 0; i < a->n; i++)
 		if (pick(&a->l[i]))
 			idx[(*n)++] = i;
-	r_sort_ctx = a; /* single-threaded CLI use */
-	qsort(idx, *n, sizeof(*idx), r_by_user_time);
+	qsort_r(idx, *n, sizeof(*idx), r_by_user_time, (void *)a);
 	return idx;
 }
 

@@ -43,6 +43,20 @@ int clock_day_of(const char *tz, int64_t t, int32_t *day);
 /* 0 when tz names a zone this machine knows (a file under /usr/share/zoneinfo). */
 int clock_tz_check(const char *tz);
 
+/* The high-water mark of time (Art. 2, 5: a clock set back must resurrect
+ * nothing). clock_mark_now returns max(clock_now(), the highest time seen, the
+ * persisted mark) and says when the wall clock is behind it; clock_mark_save
+ * writes the mark to state_dir/time.mark (0600). Thread-safe. */
+struct clock_mark;
+
+int clock_mark_open(struct clock_mark **m, const char *state_dir, char *err, size_t errlen);
+int64_t clock_mark_now(struct clock_mark *m, int64_t *behind);
+int clock_mark_save(struct clock_mark *m);
+void clock_mark_close(struct clock_mark *m);
+
+/* The persisted mark in state_dir without opening it for writing (0 if none). */
+int64_t clock_mark_peek(const char *state_dir);
+
 /* Format instant t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out[21]. */
 void clock_format_utc(int64_t t, char out[21]);
 

@@ -42,6 +42,8 @@ struct config {
 	char recipient_key[PATH_MAX];
 	char passphrase_file[PATH_MAX]; /* "" when the key is not protected */
 	char state_dir[PATH_MAX];
+	char notices_dir[PATH_MAX]; /* termination notices; default state_dir/notices */
+	char purge[8];              /* "auto": cut expired records out of the file at rest */
 	char audit_log[PATH_MAX];
 	char audit_verify_key[PATH_MAX];
 	char audit_sync[8];                /* "always" or "batch" */

@@ -9,6 +9,7 @@
 #define PFS_EXPIRY_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,12 +27,24 @@ int64_t expiry_window_end(const struct expiry *e);
 /* Is record i visible at now? Purged records never are. */
 bool expiry_visible(const struct expiry *e, size_t i, int64_t now);
 
-/* The instant record i disappears, and why: "retention" or "protocol end". */
+/* The instant record i disappears, and why: "retention", "protocol end" or
+ * "termination". */
 int64_t expiry_record_end(const struct expiry *e, size_t i);
 const char *expiry_record_reason(const struct expiry *e, size_t i);
 
 /* Records visible at now, and the next instant after now at which a visible record
- * disappears (INT64_MAX when none will). O(records). */
+ * disappears (INT64_MAX when none will). O(log records). */
 size_t expiry_scan(const struct expiry *e, int64_t now, int64_t *next);
+
+/* A termination notice (Art. 8, 12): from instant at, nothing is visible. Only
+ * ever moves earlier. Safe to call while other threads read. */
+void expiry_terminate(struct expiry *e, int64_t at);
+int64_t expiry_termination(const struct expiry *e); /* INT64_MAX when none */
+
+/* Call fn for every record visible at `from` and no longer at `to` (from < to),
+ * in order of their deadlines; returns how many. Cost: the records concerned
+ * plus a binary search. */
+size_t expiry_ended(const struct expiry *e, int64_t from, int64_t to,
+		    void (*fn)(void *arg, size_t rec), void *arg);
 
 #endif

@@ -11,14 +11,37 @@
 #include "config.h"
 #include "dataset.h"
 #include "expiry.h"
+#include "keys.h"
 
 struct service {
 	struct config *cfg;
 	struct dataset *ds;
 	struct expiry *exp;
+	struct keys_public issuer;
 };
 
 int service_open(struct service **svc, const char *config_path, char *err, size_t errlen);
+
+/* Versioned (Art. 7): the highest dataset serial accepted so far is kept in
+ * state_dir/dataset.serial. service_serial_check refuses a dataset older than it
+ * (-ESTALE); service_serial_store records the dataset's serial as accepted. */
+int service_serial_check(const struct service *svc, char *err, size_t errlen);
+int service_serial_store(const struct service *svc, char *err, size_t errlen);
+
+/* Termination notices (Art. 8, 12) in cfg->notices_dir. Each regular file not yet
+ * in seen is read once: a valid notice for this protocol moves the expiry's
+ * termination earlier; report is called for every new file with its result
+ * (0, or a negative errno and a message) and the instant it takes effect. */
+struct service_seen {
+	char name[64][256];
+	long long stamp[64]; /* mtime and size, so a replaced file is read again */
+	unsigned n;
+};
+
+void service_notices(struct service *svc, struct service_seen *seen,
+		     void (*report)(void *arg, const char *file, int rc, int64_t at,
+				    const char *msg),
+		     void *arg);
 
 /* Frees everything; the file key is wiped. NULL is fine. */
 void service_close(struct service *svc);

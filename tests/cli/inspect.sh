@@ -51,7 +51,8 @@ window:     2021-07-01 to 2022-06-30 inclusive (Europe/Brussels)
 retention:  5y after shared_on
 fields:     first_name last_name address phone email contact_language dutch_level mo_status
 records:    3 (3 present, 0 purged)
-deadlines:  2026-07-01 (earliest) to 2027-06-30 (latest)"
+deadlines:  2026-07-01 (earliest) to 2027-06-30 (latest)
+now:        0 visible, 3 expired"
 
 # masked CMD... — run CMD; its stdout with the issued time replaced by ISSUED.
 # Its exit status is CMD's; its stderr goes to $T/.err2.
@@ -205,6 +206,7 @@ retention:  5y after shared_on
 fields:     first_name
 records:    2 (2 present, 0 purged)
 deadlines:  2029-02-28 (earliest) to 2029-03-01 (latest)
+now:        0 visible, 2 expired
 signature:  verified" "" "$W" masked "$PFS" inspect --issuer agency.pub leap.pfs
 
 sed 's/^retention = .*/retention = 18m/; s/^timezone = .*/timezone = UTC/' leap.ini >months.ini

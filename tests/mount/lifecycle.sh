@@ -131,7 +131,7 @@ for where in middle last; do
 		fi
 		rc=$?
 		err=$(cat "$T/t.err")
-		if [ $rc = 1 ] && [ "$(wc -l <"$T/t.err")" = 1 ] && [[ "$err" == "protocolfs: mount: $T/dataset.pfs: "* ]] &&
+		if [ $rc = 1 ] && [ "$(wc -l <"$T/t.err")" = 1 ] && [[ "$err" == "protocolfs: mount: $T/city.ini: [dataset] path: $T/dataset.pfs: "* ]] &&
 			[ ! -s "$T/t.out" ]; then
 			pass "tampered_${where}_${mode}_refused"
 		else

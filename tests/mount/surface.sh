@@ -185,7 +185,19 @@ fds_after=$(ls /proc/$DAEMON_PID/fd | wc -l)
 same fd_count_stable "$fds_after" "$fds_before"
 ls -l /proc/$DAEMON_PID/fd >"$T/fds"
 same fd_dev_fuse_once "$(grep -c ' -> /dev/fuse$' "$T/fds")" 1
+same fd_audit_log_once "$(grep -c " -> $T/audit.log\$" "$T/fds")" 1
+# every descriptor the daemon opened itself (the device, its state and log files)
+# is close-on-exec; inherited ones (stdio, the test's lock) are not its doing
+bad=""
+for f in /proc/$DAEMON_PID/fd/*; do
+	n=${f##*/} tgt=$(readlink "$f")
+	[ "$tgt" = /dev/fuse ] || { [[ "$tgt" == "$T/"* ]] && [ "$tgt" != "$DAEMON_ERR" ]; } || continue
+	fl=$(awk '/^flags:/ { print $2 }' /proc/$DAEMON_PID/fdinfo/$n)
+	(((8#$fl & 8#2000000) != 0)) || bad+=" $n->$tgt($fl)"
+done
+same fd_own_cloexec "$bad" ""
 
 mount_stop && pass clean_unmount
 same no_leftover_mounts "$(grep -c " $MNT " /proc/self/mountinfo)" 0
+same mountpoint_underneath "$(stat -c '%U %a' "$MNT") $(ls -A "$MNT" | wc -l)" "root 755 0"
 exit $FAILED

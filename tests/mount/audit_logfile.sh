@@ -1,0 +1,101 @@
+#!/bin/bash
+# audit_logfile.sh — the log file taken away under a running daemon (test plan C,
+# test 17; Vault #31718):
+#  a. deleted: every open is refused (no line goes to the unlinked file, no file
+#     is made silently); SIGHUP creates the log again with a "reopen" line and
+#     opens are served; the copy taken before the delete and the new file verify
+#     as one chain.
+#  b. rotated the logrotate way (renamed, then an empty file created): the next
+#     line goes to the new file, SIGHUP adds "reopen" there.
+#  c. rotated by a rename alone: the daemon follows on the next line (a new file
+#     at the path), SIGHUP adds "reopen".
+#  d. the rotated series verifies in order; the newest file alone, or the files in
+#     the wrong order, fail naming the first line that does not follow.
+source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/mount.sh"
+PY="$(cd "$(dirname "$0")" && pwd)/py3"
+PY3=/usr/bin/python3
+fixture_users
+fixture_dataset
+fixture_config
+alog() { $PY3 "$PY/auditlog.py" "$@"; }
+open1() {
+	local u=$1
+	shift
+	as "$u" $PY3 "$PY/open1.py" "$@"
+}
+F1="$MNT/INB0000001.txt"
+F2="$MNT/INB0000002.txt"
+KEY="$T/audit.key"
+STATE="$T/state/audit.state"
+LOG="$T/audit.log"
+# events FILE — "seq event" of each line of FILE
+events() { alog norm "$1" | sed -E 's/^\{"seq":([0-9]+),"event":"([a-z-]+)".*/\1 \2/'; }
+# wait_reopen FILE SEQ — wait (up to 5 s) until FILE holds line SEQ
+wait_line() {
+	local i
+	for i in $(seq 1 100); do
+		[ -f "$1" ] && [ "$(alog last "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+mount_start || exit 1
+same open_before "$(open1 pfs_tb "$F1")" "ok 193"
+
+# ---- a. deleted
+cp -p "$LOG" "$T/deleted.copy"
+rm "$LOG"
+same deleted_open_refused "$(open1 pfs_tb "$F1" "$F2"; open1 pfs_pa "$F1")" "errno EIO
+errno EIO
+errno EIO"
+same deleted_ls_refused "$(as pfs_tb ls "$MNT" 2>&1)" "ls: cannot open directory '$MNT': Input/output error"
+[ -e "$LOG" ] && fail deleted_not_recreated_silently "$(cat "$LOG")" || pass deleted_not_recreated_silently
+kill -HUP "$DAEMON_PID"
+wait_line "$LOG" 4 && pass sighup_recreates || fail sighup_recreates "no line 4 in a new $LOG within 5 s"
+same sighup_reopen_line "$(alog norm "$LOG")" '{"seq":4,"event":"reopen","result":null,"reason":null,"uid":null,"user":null,"pid":null,"comm":null,"profile":null,"path":null,"record":null,"fields":[],"detail":"audit log reopened (rotation or SIGHUP)"}'
+same recreated_mode "$(stat -c '%a %U' "$LOG")" "600 root"
+same open_after_reopen "$(open1 pfs_tb "$F2")" "ok 200"
+expect deleted_copy_and_new_verify 0 "" "$PFS" audit verify --key "$KEY" "$T/deleted.copy" "$LOG"
+same deleted_copy_and_new_count "$(cat "$T/.out")" "5 lines verified"
+mv "$T/deleted.copy" "$T/audit.log-1"
+
+# ---- b. logrotate: rename, then create an empty file at the path
+mv "$LOG" "$T/audit.log-2"
+install -m 0600 /dev/null "$LOG"
+same rotate_create_open "$(open1 pfs_pm "$F2")" "ok 200"
+same rotate_create_line_in_new "$(events "$LOG")" "6 open"
+same rotate_create_old_untouched "$(alog last "$T/audit.log-2")" "5"
+kill -HUP "$DAEMON_PID"
+wait_line "$LOG" 7 && pass rotate_create_sighup || fail rotate_create_sighup "no reopen line 7"
+same rotate_create_events "$(events "$LOG" | tr '\n' ' ')" "6 open 7 reopen "
+
+# ---- c. a rename alone: the next line goes to a new file at the path
+mv "$LOG" "$T/audit.log-3"
+same rotate_rename_open "$(open1 pfs_tb "$F1")" "ok 193"
+same rotate_rename_followed "$( [ -f "$LOG" ] && events "$LOG" | tr '\n' ' ')" "8 open "
+same rotate_rename_old_untouched "$(alog last "$T/audit.log-3")" "7"
+kill -HUP "$DAEMON_PID"
+for i in $(seq 1 100); do
+	[ -f "$LOG" ] && [ "$(alog lastline "$LOG" | cut -d' ' -f2)" = reopen ] && break
+	sleep 0.05
+done
+same rotate_rename_sighup "$(alog lastline "$LOG" | cut -d' ' -f2)" "reopen"
+same open_after_rotations "$(open1 pfs_pa "$F1")" "ok 48"
+mount_stop && pass clean_unmount
+
+# ---- d. the series in order, alone, in the wrong order
+SERIES=("$T/audit.log-1" "$T/audit.log-2" "$T/audit.log-3" "$LOG")
+N=$(alog last "$LOG")
+expect series_verify 0 "" "$PFS" audit verify --key "$KEY" --state "$STATE" "${SERIES[@]}"
+same series_verify_count "$(cat "$T/.out")" "$N lines verified"
+same series_seq_contiguous "$(alog seqs "${SERIES[@]}")" "seq 1..$N contiguous"
+first_new=$(alog norm "$LOG" | head -n1 | sed -E 's/^\{"seq":([0-9]+).*/\1/')
+expect newest_alone_fails 1 "protocolfs: audit verify: $LOG:1: line has seq $first_new, expected 1 (a line was removed, inserted or reordered)" \
+	"$PFS" audit verify --key "$KEY" "$LOG"
+expect wrong_order_fails 1 "protocolfs: audit verify: $T/audit.log-3:1: line has seq 6, expected 4 (a line was removed, inserted or reordered)" \
+	"$PFS" audit verify --key "$KEY" "$T/audit.log-1" "$T/audit.log-3" "$T/audit.log-2" "$LOG"
+expect newest_first_fails 1 "protocolfs: audit verify: $LOG:1: line has seq $first_new, expected 1 (a line was removed, inserted or reordered)" \
+	"$PFS" audit verify --key "$KEY" "$LOG" "$T/audit.log-1" "$T/audit.log-2" "$T/audit.log-3"
+exit $FAILED
