@@ -29,6 +29,7 @@
 import hashlib
 import json
 import re
+import signal
 import sys
 
 KEYS = ["seq", "ts", "event", "result", "reason", "uid", "user", "pid", "comm", "profile",
@@ -206,4 +207,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head is fine
     main(sys.argv)
