@@ -26,12 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_MAGIC "PFSAUDS1"
-#define STATE_SIZE 128
+#define STATE_MAGIC    "PFSAUDS1"
+#define STATE_SIZE     128
 #define LINE_MAX_BYTES 8192
-#define RATCHET_LABEL "protocolfs audit ratchet v1"
-#define UID_CACHE 64
-#define RATE_SLOTS 256
+#define RATCHET_LABEL  "protocolfs audit ratchet v1"
+#define UID_CACHE      64
+#define RATE_SLOTS     256
 
 struct audit_rate {
 	uid_t uid;
@@ -50,15 +50,15 @@ struct audit {
 	int fd, state_fd, lock_fd;
 	dev_t dev;
 	ino_t ino;
-	off_t end;          /* offset after the last whole line */
-	uint64_t seq;       /* of the next line */
+	off_t end;    /* offset after the last whole line */
+	uint64_t seq; /* of the next line */
 	uint8_t prev[AUDIT_HASH_BYTES];
-	uint8_t *key;       /* sodium_malloc: key of line seq */
-	uint64_t written;   /* last seq written */
-	uint64_t flushed;   /* last seq known durable */
+	uint8_t *key;	  /* sodium_malloc: key of line seq */
+	uint64_t written; /* last seq written */
+	uint64_t flushed; /* last seq known durable */
 	bool flushing;
-	bool latched;       /* a flush failed: refuse until restart */
-	bool latch_noted;   /* the flush-failed line has been attempted */
+	bool latched;	  /* a flush failed: refuse until restart */
+	bool latch_noted; /* the flush-failed line has been attempted */
 	uint64_t latch_from, latch_to;
 	bool stop;
 	pthread_t flusher;
@@ -251,8 +251,8 @@ static void audit_seal_line(struct audit *a, struct jbuf *b, const struct jbuf *
 	char head[40];
 
 	b->len = 0;
-	j_raw(b, head, (size_t)snprintf(head, sizeof(head), "{\"seq\":%llu",
-					(unsigned long long)a->seq));
+	j_raw(b, head,
+	      (size_t)snprintf(head, sizeof(head), "{\"seq\":%llu", (unsigned long long)a->seq));
 	j_raw(b, body->p, body->len);
 	j_raw(b, AUDIT_TAIL_PREV, sizeof(AUDIT_TAIL_PREV) - 1);
 	j_hex(b, a->prev, sizeof(a->prev));
@@ -358,8 +358,8 @@ static int audit_replay_line(struct audit *a, const char *line, size_t n, uint64
 	if (n < AUDIT_TAIL_LEN + 10)
 		return -EBADMSG;
 	sodium_bin2hex(prevhex, sizeof(prevhex), a->prev, sizeof(a->prev));
-	if (seq != a->seq || memcmp(line + n - AUDIT_TAIL_LEN + sizeof(AUDIT_TAIL_PREV) - 1,
-				    prevhex, 64) != 0)
+	if (seq != a->seq ||
+	    memcmp(line + n - AUDIT_TAIL_LEN + sizeof(AUDIT_TAIL_PREV) - 1, prevhex, 64) != 0)
 		return -EBADMSG;
 	audit_line_mac(mac, a->key, line, n - 64 - 2 - (sizeof(AUDIT_TAIL_MAC) - 1));
 	if (sodium_hex2bin(want, sizeof(want), line + n - 66, 64, NULL, NULL, NULL) != 0 ||
@@ -395,15 +395,17 @@ static int audit_replay(struct audit *a, const char *buf, size_t len, char *err,
 		off += n + 1;
 	}
 	if (len && last + 1 != a->seq) {
-		util_errf(err, errlen, "%s: the log ends at line %llu but the audit state expects "
-				       "line %llu next (lines missing): check with protocolfs audit verify",
+		util_errf(err, errlen,
+			  "%s: the log ends at line %llu but the audit state expects "
+			  "line %llu next (lines missing): check with protocolfs audit verify",
 			  a->log_path, (unsigned long long)last, (unsigned long long)a->seq);
 		return -EBADMSG;
 	}
 	return 0;
 bad:
-	util_errf(err, errlen, "%s: byte %zu: the log does not continue the audit state: check "
-			       "with protocolfs audit verify",
+	util_errf(err, errlen,
+		  "%s: byte %zu: the log does not continue the audit state: check "
+		  "with protocolfs audit verify",
 		  a->log_path, off);
 	return -EBADMSG;
 }
@@ -541,7 +543,8 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 	if (rc < 0)
 		return rc;
 	a->end += (off_t)line.len;
-	crypto_generichash(a->prev, sizeof(a->prev), (const uint8_t *)line.p, line.len - 1, NULL, 0);
+	crypto_generichash(a->prev, sizeof(a->prev), (const uint8_t *)line.p, line.len - 1, NULL,
+			   0);
 	audit_key_ratchet(a->key);
 	*my = a->written = a->seq++;
 	if (audit_state_save(a) < 0)
@@ -575,9 +578,10 @@ static int audit_append_full(struct audit *a, const struct audit_event *ev, uint
 static void audit_latch_note(struct audit *a)
 {
 	struct audit_event ev = {.event = "flush-failed",
-				 .detail = "an fdatasync of the audit log failed: the lines in "
-					   "revoke_from..revoke_to were refused; every open is refused "
-					   "until the daemon restarts"};
+				 .detail =
+				     "an fdatasync of the audit log failed: the lines in "
+				     "revoke_from..revoke_to were refused; every open is refused "
+				     "until the daemon restarts"};
 	char bbuf[LINE_MAX_BYTES];
 	struct jbuf body = {bbuf, 0, sizeof(bbuf), false};
 	uint64_t my;
@@ -666,8 +670,12 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 {
 	int64_t minute = clock_now() / 60;
 	bool ok = true, first = false, by_profile = false;
-	struct audit_event ev = {.event = "alert", .result = "denied", .has_caller = true,
-				 .uid = uid, .pid = pid, .profile = profile};
+	struct audit_event ev = {.event = "alert",
+				 .result = "denied",
+				 .has_caller = true,
+				 .uid = uid,
+				 .pid = pid,
+				 .profile = profile};
 
 	pthread_mutex_lock(&a->mu);
 	if (a->o.max_per_minute)
@@ -694,7 +702,7 @@ static int audit_paths(struct audit *a, const struct audit_opts *o, char *err, s
 {
 	a->o = *o;
 	if ((size_t)snprintf(a->log_path, sizeof(a->log_path), "%s", o->log_path) >=
-		    sizeof(a->log_path) ||
+		sizeof(a->log_path) ||
 	    (size_t)snprintf(a->state_path, sizeof(a->state_path), "%s/audit.state",
 			     o->state_dir) >= sizeof(a->state_path)) {
 		util_errf(err, errlen, "%s: path too long", o->log_path);
@@ -733,13 +741,14 @@ static int audit_start(struct audit *a, ssize_t *mended, char *err, size_t errle
 	fresh = stat(a->state_path, &st) < 0;
 
 	if (fresh && stat(a->log_path, &st) == 0 && st.st_size > 0) {
-		util_errf(err, errlen, "%s: an audit log exists but %s does not: the chain cannot "
-				       "be continued (move the old log away and keep it)",
+		util_errf(err, errlen,
+			  "%s: an audit log exists but %s does not: the chain cannot "
+			  "be continued (move the old log away and keep it)",
 			  a->log_path, a->state_path);
 		return -EEXIST;
 	}
-	a->state_fd = open(a->state_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (fresh ? O_CREAT | O_EXCL : 0),
-			   0600);
+	a->state_fd = open(a->state_path,
+			   O_RDWR | O_CLOEXEC | O_NOFOLLOW | (fresh ? O_CREAT | O_EXCL : 0), 0600);
 	if (a->state_fd < 0) {
 		util_errf(err, errlen, "%s: %s", a->state_path, strerror(errno));
 		return -errno;

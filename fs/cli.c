@@ -66,7 +66,8 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 		int k;
 		if (only_pos || a[0] != '-' || a[1] == 0) {
 			if (n == maxpos) {
-				cli_error(cmd, "unexpected argument (see protocolfs %s --help)", cmd);
+				cli_error(cmd, "unexpected argument (see protocolfs %s --help)",
+					  cmd);
 				return -1;
 			}
 			pos[n++] = a;
@@ -81,8 +82,10 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 			return 1;
 		}
 		eq = a[1] == '-' ? strchr(a, '=') : NULL;
-		k = a[1] == '-' ? cli_opt_find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2))
-				: a[2] == 0 ? cli_opt_find(opts, a + 1, 1) : -1;
+		k = a[1] == '-'
+			? cli_opt_find(opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2))
+		    : a[2] == 0 ? cli_opt_find(opts, a + 1, 1)
+				: -1;
 		if (k < 0) {
 			cli_error(cmd, "unknown option %s (see protocolfs %s --help)", a, cmd);
 			return -1;
@@ -119,11 +122,11 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 /* ------------------------------------------------------------------ keygen */
 
 static const char keygen_usage[] =
-	"usage: protocolfs keygen issuer|recipient NAME [--passphrase-file F] [--force]\n"
-	"\n"
-	"Write NAME.pub and NAME.key (mode 0600). issuer: the agency's Ed25519 signing key.\n"
-	"recipient: the city's X25519 decryption key. --passphrase-file protects the secret\n"
-	"key with Argon2id; --force overwrites existing files.\n";
+    "usage: protocolfs keygen issuer|recipient NAME [--passphrase-file F] [--force]\n"
+    "\n"
+    "Write NAME.pub and NAME.key (mode 0600). issuer: the agency's Ed25519 signing key.\n"
+    "recipient: the city's X25519 decryption key. --passphrase-file protects the secret\n"
+    "key with Argon2id; --force overwrites existing files.\n";
 
 static int cmd_keygen(int argc, char **argv)
 {
@@ -156,12 +159,12 @@ static int cmd_keygen(int argc, char **argv)
 /* -------------------------------------------------------------------- seal */
 
 static const char seal_usage[] =
-	"usage: protocolfs seal --protocol P.ini --issuer-key I.key --recipient R.pub\n"
-	"                       --serial N [--passphrase-file F] [--force] EXPORT.csv OUT.pfs\n"
-	"\n"
-	"Check the agency's CSV export against the protocol definition and write a dataset\n"
-	"signed with the issuer key and encrypted to the recipient. Nothing is written when\n"
-	"any row is refused. --force overwrites an existing OUT.pfs.\n";
+    "usage: protocolfs seal --protocol P.ini --issuer-key I.key --recipient R.pub\n"
+    "                       --serial N [--passphrase-file F] [--force] EXPORT.csv OUT.pfs\n"
+    "\n"
+    "Check the agency's CSV export against the protocol definition and write a dataset\n"
+    "signed with the issuer key and encrypted to the recipient. Nothing is written when\n"
+    "any row is refused. --force overwrites an existing OUT.pfs.\n";
 
 static int cli_serial(const char *s, uint64_t *out)
 {
@@ -192,7 +195,8 @@ static int cmd_seal(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? CLI_OK : CLI_ERROR;
 	if (!a.protocol || !a.issuer_key || !a.recipient || !serial) {
-		cli_error("seal", "--protocol, --issuer-key, --recipient and --serial are required");
+		cli_error("seal",
+			  "--protocol, --issuer-key, --recipient and --serial are required");
 		return CLI_ERROR;
 	}
 	if (cli_serial(serial, &a.serial) < 0) {
@@ -207,18 +211,19 @@ static int cmd_seal(int argc, char **argv)
 		cli_error("seal", "%s", err);
 		return cli_status(rc);
 	}
-	printf("sealed %zu record%s into %s (serial %" PRIu64 ")\n", n, n == 1 ? "" : "s", a.out, a.serial);
+	printf("sealed %zu record%s into %s (serial %" PRIu64 ")\n", n, n == 1 ? "" : "s", a.out,
+	       a.serial);
 	return CLI_OK;
 }
 
 /* ----------------------------------------------------------------- inspect */
 
 static const char inspect_usage[] =
-	"usage: protocolfs inspect [--issuer I.pub] DATASET.pfs\n"
-	"\n"
-	"Print the dataset's signed header and record counts, and check it whole. Exit 0\n"
-	"only when the issuer's signature verifies (which needs --issuer). Never prints\n"
-	"personal data.\n";
+    "usage: protocolfs inspect [--issuer I.pub] DATASET.pfs\n"
+    "\n"
+    "Print the dataset's signed header and record counts, and check it whole. Exit 0\n"
+    "only when the issuer's signature verifies (which needs --issuer). Never prints\n"
+    "personal data.\n";
 
 /* Earliest and latest retention deadline over the present records. */
 static void inspect_deadlines(const struct dataset *ds, int32_t *lo, int32_t *hi)
@@ -328,19 +333,19 @@ static int cmd_inspect(int argc, char **argv)
 /* ------------------------------------------------------ profiles, check */
 
 static const char profiles_usage[] =
-	"usage: protocolfs profiles CONFIG\n"
-	"\n"
-	"Print the current list of function profiles with access (Art. 4): each profile,\n"
-	"its description, the fields it may see, and its users and groups. CONFIG is\n"
-	"validated whole first, dataset included.\n";
+    "usage: protocolfs profiles CONFIG\n"
+    "\n"
+    "Print the current list of function profiles with access (Art. 4): each profile,\n"
+    "its description, the fields it may see, and its users and groups. CONFIG is\n"
+    "validated whole first, dataset included.\n";
 
 static const char check_usage[] =
-	"usage: protocolfs check CONFIG\n"
-	"\n"
-	"Validate the configuration, keys and dataset as the daemon would, then print the\n"
-	"function-profile list (Art. 4), the protocol window, the number of records\n"
-	"visible now and the next date on which records disappear. Exit 0 when all is\n"
-	"well.\n";
+    "usage: protocolfs check CONFIG\n"
+    "\n"
+    "Validate the configuration, keys and dataset as the daemon would, then print the\n"
+    "function-profile list (Art. 4), the protocol window, the number of records\n"
+    "visible now and the next date on which records disappear. Exit 0 when all is\n"
+    "well.\n";
 
 static void cli_profiles_print(const struct service *svc)
 {
@@ -496,15 +501,15 @@ static int cmd_check(int argc, char **argv)
 /* ------------------------------------------------------------------- mount */
 
 static const char mount_usage[] =
-	"usage: protocolfs mount CONFIG MOUNTPOINT [-f] [-o OPTIONS]\n"
-	"       protocolfs CONFIG MOUNTPOINT [-o OPTIONS]     (the form mount.fuse3 uses)\n"
-	"\n"
-	"Verify everything, then mount the dataset read-only at MOUNTPOINT: one file per\n"
-	"person, with the fields of the caller's function profile. Errors are reported\n"
-	"before the daemon goes to the background; -f stays in the foreground. OPTIONS\n"
-	"are FUSE mount options, e.g. allow_other. The mount is always\n"
-	"ro,nosuid,nodev,noexec. Unmount with fusermount3 -u MOUNTPOINT, umount, or\n"
-	"SIGTERM/SIGINT.\n";
+    "usage: protocolfs mount CONFIG MOUNTPOINT [-f] [-o OPTIONS]\n"
+    "       protocolfs CONFIG MOUNTPOINT [-o OPTIONS]     (the form mount.fuse3 uses)\n"
+    "\n"
+    "Verify everything, then mount the dataset read-only at MOUNTPOINT: one file per\n"
+    "person, with the fields of the caller's function profile. Errors are reported\n"
+    "before the daemon goes to the background; -f stays in the foreground. OPTIONS\n"
+    "are FUSE mount options, e.g. allow_other. The mount is always\n"
+    "ro,nosuid,nodev,noexec. Unmount with fusermount3 -u MOUNTPOINT, umount, or\n"
+    "SIGTERM/SIGINT.\n";
 
 /* A mount outside the protocol window serves nothing: refuse it with the date. */
 static int cli_window_check(const struct service *svc, char *err, size_t errlen)
@@ -624,24 +629,24 @@ static int cmd_mount(int argc, char **argv)
 /* ------------------------------------------------------------------- audit */
 
 static const char audit_usage[] =
-	"usage: protocolfs audit verify --key KEY [--state STATE] LOG...\n"
-	"       protocolfs audit report [--record ID] [--user NAME] [--since DATE]\n"
-	"                               [--until DATE] [--format text|csv|json] LOG...\n"
-	"       protocolfs audit anomalies [--bulk N] [--denials N] LOG...\n"
-	"\n"
-	"LOG... are the audit log files in order, oldest first (a rotated series).\n"
-	"verify     check the hash chain and every line's MAC from the initial key that\n"
-	"           the daemon wrote to [audit] verify_key; with --state (the daemon's\n"
-	"           state_dir/audit.state) also that no line was cut from the end.\n"
-	"           Prints \"N lines verified\"; exit 1 naming the first bad file and line.\n"
-	"report     who opened a person's file (--record), what a user opened (--user),\n"
-	"           over a period (UTC dates, inclusive). Lines refused after a failed\n"
-	"           flush show as denied.\n"
-	"anomalies  bulk reads (more than --bulk opens by one user in 10 minutes,\n"
-	"           default 50), bursts of denials (more than --denials in 1 minute,\n"
-	"           default 10), access without a profile, rate-limit alerts, gaps and\n"
-	"           log failures, each with the 48-hour deadline to report to the issuer.\n"
-	"           Exit 1 when any is found.\n";
+    "usage: protocolfs audit verify --key KEY [--state STATE] LOG...\n"
+    "       protocolfs audit report [--record ID] [--user NAME] [--since DATE]\n"
+    "                               [--until DATE] [--format text|csv|json] LOG...\n"
+    "       protocolfs audit anomalies [--bulk N] [--denials N] LOG...\n"
+    "\n"
+    "LOG... are the audit log files in order, oldest first (a rotated series).\n"
+    "verify     check the hash chain and every line's MAC from the initial key that\n"
+    "           the daemon wrote to [audit] verify_key; with --state (the daemon's\n"
+    "           state_dir/audit.state) also that no line was cut from the end.\n"
+    "           Prints \"N lines verified\"; exit 1 naming the first bad file and line.\n"
+    "report     who opened a person's file (--record), what a user opened (--user),\n"
+    "           over a period (UTC dates, inclusive). Lines refused after a failed\n"
+    "           flush show as denied.\n"
+    "anomalies  bulk reads (more than --bulk opens by one user in 10 minutes,\n"
+    "           default 50), bursts of denials (more than --denials in 1 minute,\n"
+    "           default 10), access without a profile, rate-limit alerts, gaps and\n"
+    "           log failures, each with the 48-hour deadline to report to the issuer.\n"
+    "           Exit 1 when any is found.\n";
 
 #define AUDIT_MAX_FILES 1024
 
@@ -685,8 +690,8 @@ static int cmd_audit_report(int argc, char **argv)
 	struct report_query q = {0};
 	const char *format = NULL, *pos[AUDIT_MAX_FILES];
 	const struct cli_opt opts[] = {{"record", 1, &q.record}, {"user", 1, &q.user},
-				       {"since", 1, &q.since},   {"until", 1, &q.until},
-				       {"format", 1, &format},   {0}};
+				       {"since", 1, &q.since},	 {"until", 1, &q.until},
+				       {"format", 1, &format},	 {0}};
 	char err[ERRLEN];
 	size_t matched;
 	int n, rc = cli_parse("audit report", argc, argv, opts, pos, 1, AUDIT_MAX_FILES, &n,
@@ -775,19 +780,21 @@ static int cmd_audit(int argc, char **argv)
 /* --------------------------------------------------------- terminate, purge */
 
 static const char terminate_usage[] =
-	"usage: protocolfs terminate --issuer-key I.key [--passphrase-file F] --protocol ID\n"
-	"                            --at DATE OUT.notice\n"
-	"\n"
-	"Write a termination notice signed with the issuer's key (Art. 8, 12): from the start\n"
-	"of DATE (the protocol's time zone) nothing of protocol ID may be shown. Placed in\n"
-	"the city's notices folder (state_dir/notices/ by default) it takes effect without a\n"
-	"restart; a notice for another protocol or not signed by the issuer is refused.\n";
+    "usage: protocolfs terminate --issuer-key I.key [--passphrase-file F] --protocol ID\n"
+    "                            --at DATE OUT.notice\n"
+    "\n"
+    "Write a termination notice signed with the issuer's key (Art. 8, 12): from the start\n"
+    "of DATE (the protocol's time zone) nothing of protocol ID may be shown. Placed in\n"
+    "the city's notices folder (state_dir/notices/ by default) it takes effect without a\n"
+    "restart; a notice for another protocol or not signed by the issuer is refused.\n";
 
 static int cmd_terminate(int argc, char **argv)
 {
 	const char *key = NULL, *pass = NULL, *proto = NULL, *at = NULL, *pos[1];
-	const struct cli_opt opts[] = {{"issuer-key", 1, &key}, {"passphrase-file", 1, &pass},
-				       {"protocol", 1, &proto}, {"at", 1, &at},
+	const struct cli_opt opts[] = {{"issuer-key", 1, &key},
+				       {"passphrase-file", 1, &pass},
+				       {"protocol", 1, &proto},
+				       {"at", 1, &at},
 				       {0}};
 	struct keys_secret iss = {0};
 	char err[ERRLEN];
@@ -817,12 +824,12 @@ static int cmd_terminate(int argc, char **argv)
 }
 
 static const char purge_usage[] =
-	"usage: protocolfs purge CONFIG\n"
-	"\n"
-	"Rewrite the configured dataset without the records that may no longer be kept\n"
-	"(retention deadline, protocol end or termination passed). The result still\n"
-	"verifies under the issuer's signature and replaces the file atomically; a running\n"
-	"daemon reloads it and logs the purge.\n";
+    "usage: protocolfs purge CONFIG\n"
+    "\n"
+    "Rewrite the configured dataset without the records that may no longer be kept\n"
+    "(retention deadline, protocol end or termination passed). The result still\n"
+    "verifies under the issuer's signature and replaces the file atomically; a running\n"
+    "daemon reloads it and logs the purge.\n";
 
 /* Log the purge; when the daemon runs (it holds the log) it logs the purge
  * itself as it reloads the rewritten file. */
@@ -839,8 +846,9 @@ static void cli_purge_log(const struct service *svc, size_t n)
 	struct audit *a = NULL;
 	int rc = audit_open(&a, &o, err, sizeof(err));
 
-	snprintf(detail, sizeof(detail), "%zu expired records cut from the dataset at rest "
-					 "(protocolfs purge)",
+	snprintf(detail, sizeof(detail),
+		 "%zu expired records cut from the dataset at rest "
+		 "(protocolfs purge)",
 		 n);
 	if (rc == 0)
 		rc = audit_append(a, &ev);
@@ -872,16 +880,17 @@ static int cmd_purge(int argc, char **argv)
 	for (size_t i = 0; drop && i < dataset_count(svc->ds); i++)
 		if (dataset_record_is_present(svc->ds, i) && expiry_record_end(svc->exp, i) <= now)
 			drop[i] = 1, expired++;
-	rc = !drop ? -ENOMEM
-		   : expired ? dataset_purge_write(svc->ds, drop, svc->cfg->dataset, err, sizeof(err))
-			     : 0;
+	rc = !drop     ? -ENOMEM
+	     : expired ? dataset_purge_write(svc->ds, drop, svc->cfg->dataset, err, sizeof(err))
+		       : 0;
 	if (rc == 0 && expired)
 		cli_purge_log(svc, expired);
 	if (rc < 0)
 		cli_error("purge", "%s", rc == -ENOMEM && !drop ? "out of memory" : err);
 	else
 		printf("purged %zu expired record%s from %s (%zu remain)\n", expired,
-		       expired == 1 ? "" : "s", svc->cfg->dataset, dataset_present(svc->ds) - expired);
+		       expired == 1 ? "" : "s", svc->cfg->dataset,
+		       dataset_present(svc->ds) - expired);
 	free(drop);
 	service_close(svc);
 	return rc < 0 ? cli_status(rc) : CLI_OK;
@@ -896,16 +905,16 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-	{"keygen", cmd_keygen, "make an issuer (agency) or recipient (city) key pair"},
-	{"seal", cmd_seal, "seal the agency's CSV export into a signed, encrypted dataset"},
-	{"inspect", cmd_inspect, "print a dataset's signed header and verify it"},
-	{"check", cmd_check, "validate a config, its keys and dataset; print profiles and dates"},
-	{"profiles", cmd_profiles, "print the function profiles with access (Art. 4)"},
-	{"mount", cmd_mount, "serve the dataset as a read-only filesystem"},
-	{"audit", cmd_audit, "verify the audit log, report on it, list anomalies"},
-	{"terminate", cmd_terminate, "write the issuer's signed termination notice"},
-	{"purge", cmd_purge, "cut expired records out of the dataset at rest"},
-	{NULL, NULL, NULL},
+    {"keygen", cmd_keygen, "make an issuer (agency) or recipient (city) key pair"},
+    {"seal", cmd_seal, "seal the agency's CSV export into a signed, encrypted dataset"},
+    {"inspect", cmd_inspect, "print a dataset's signed header and verify it"},
+    {"check", cmd_check, "validate a config, its keys and dataset; print profiles and dates"},
+    {"profiles", cmd_profiles, "print the function profiles with access (Art. 4)"},
+    {"mount", cmd_mount, "serve the dataset as a read-only filesystem"},
+    {"audit", cmd_audit, "verify the audit log, report on it, list anomalies"},
+    {"terminate", cmd_terminate, "write the issuer's signed termination notice"},
+    {"purge", cmd_purge, "cut expired records out of the dataset at rest"},
+    {NULL, NULL, NULL},
 };
 
 static void cli_usage(FILE *f)

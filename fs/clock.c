@@ -238,9 +238,12 @@ static int64_t clock_mark_read(int fd)
 	if (pread(fd, buf, sizeof(buf), 0) != sizeof(buf) || memcmp(buf, MARK_MAGIC, 8) != 0)
 		return 0;
 	return (int64_t)((uint64_t)(unsigned char)buf[8] | (uint64_t)(unsigned char)buf[9] << 8 |
-			 (uint64_t)(unsigned char)buf[10] << 16 | (uint64_t)(unsigned char)buf[11] << 24 |
-			 (uint64_t)(unsigned char)buf[12] << 32 | (uint64_t)(unsigned char)buf[13] << 40 |
-			 (uint64_t)(unsigned char)buf[14] << 48 | (uint64_t)(unsigned char)buf[15] << 56);
+			 (uint64_t)(unsigned char)buf[10] << 16 |
+			 (uint64_t)(unsigned char)buf[11] << 24 |
+			 (uint64_t)(unsigned char)buf[12] << 32 |
+			 (uint64_t)(unsigned char)buf[13] << 40 |
+			 (uint64_t)(unsigned char)buf[14] << 48 |
+			 (uint64_t)(unsigned char)buf[15] << 56);
 }
 
 int clock_mark_open(struct clock_mark **out, const char *state_dir, char *err, size_t errlen)

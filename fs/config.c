@@ -15,7 +15,16 @@
 #include <unistd.h>
 
 /* One row per (section, key). Section "profile:" stands for every profile. */
-enum cfg_kind { CFG_FILE, CFG_SECRET_FILE, CFG_DIR, CFG_PATH, CFG_TEXT, CFG_LIST, CFG_UINT, CFG_WORD };
+enum cfg_kind {
+	CFG_FILE,
+	CFG_SECRET_FILE,
+	CFG_DIR,
+	CFG_PATH,
+	CFG_TEXT,
+	CFG_LIST,
+	CFG_UINT,
+	CFG_WORD
+};
 
 struct cfg_key {
 	const char *section;
@@ -31,27 +40,29 @@ struct cfg_key {
 #define C(f) offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0, NULL
 
 static const struct cfg_key cfg_schema[] = {
-	{"dataset", "path", CFG_FILE, true, C(dataset)},
-	{"dataset", "issuer_key", CFG_FILE, true, C(issuer_key)},
-	{"dataset", "recipient_key", CFG_SECRET_FILE, true, C(recipient_key)},
-	{"dataset", "passphrase_file", CFG_SECRET_FILE, false, C(passphrase_file)},
-	{"dataset", "state_dir", CFG_DIR, true, C(state_dir)},
-	{"dataset", "notices", CFG_PATH, false, C(notices_dir)},
-	{"dataset", "purge", CFG_WORD, false, offsetof(struct config, purge), 8, 0, 0, "auto|manual"},
-	{"audit", "log", CFG_PATH, true, C(audit_log)},
-	{"audit", "verify_key", CFG_PATH, true, C(audit_verify_key)},
-	{"audit", "sync", CFG_WORD, false, offsetof(struct config, audit_sync), 8, 0, 0, "always|batch"},
-	{"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms), sizeof(unsigned), 1, 60000, NULL},
-	{"audit", "max_opens_per_minute", CFG_UINT, false, offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000, NULL},
-	{"audit", "max_opens_per_minute_profile", CFG_UINT, false,
-	 offsetof(struct config, audit_max_per_minute_profile), sizeof(unsigned), 0,
-	 10000000, NULL},
-	/* profile keys are parsed by cfg_profile_key */
-	{"profile:", "description", CFG_TEXT, false, 0, 0, 0, 0, NULL},
-	{"profile:", "fields", CFG_LIST, true, 0, 0, 0, 0, NULL},
-	{"profile:", "users", CFG_LIST, false, 0, 0, 0, 0, NULL},
-	{"profile:", "groups", CFG_LIST, false, 0, 0, 0, 0, NULL},
-	{NULL, NULL, 0, false, 0, 0, 0, 0, NULL},
+    {"dataset", "path", CFG_FILE, true, C(dataset)},
+    {"dataset", "issuer_key", CFG_FILE, true, C(issuer_key)},
+    {"dataset", "recipient_key", CFG_SECRET_FILE, true, C(recipient_key)},
+    {"dataset", "passphrase_file", CFG_SECRET_FILE, false, C(passphrase_file)},
+    {"dataset", "state_dir", CFG_DIR, true, C(state_dir)},
+    {"dataset", "notices", CFG_PATH, false, C(notices_dir)},
+    {"dataset", "purge", CFG_WORD, false, offsetof(struct config, purge), 8, 0, 0, "auto|manual"},
+    {"audit", "log", CFG_PATH, true, C(audit_log)},
+    {"audit", "verify_key", CFG_PATH, true, C(audit_verify_key)},
+    {"audit", "sync", CFG_WORD, false, offsetof(struct config, audit_sync), 8, 0, 0,
+     "always|batch"},
+    {"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms),
+     sizeof(unsigned), 1, 60000, NULL},
+    {"audit", "max_opens_per_minute", CFG_UINT, false,
+     offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000, NULL},
+    {"audit", "max_opens_per_minute_profile", CFG_UINT, false,
+     offsetof(struct config, audit_max_per_minute_profile), sizeof(unsigned), 0, 10000000, NULL},
+    /* profile keys are parsed by cfg_profile_key */
+    {"profile:", "description", CFG_TEXT, false, 0, 0, 0, 0, NULL},
+    {"profile:", "fields", CFG_LIST, true, 0, 0, 0, 0, NULL},
+    {"profile:", "users", CFG_LIST, false, 0, 0, 0, 0, NULL},
+    {"profile:", "groups", CFG_LIST, false, 0, 0, 0, 0, NULL},
+    {NULL, NULL, 0, false, 0, 0, 0, 0, NULL},
 };
 
 #define PROFILE_PREFIX "profile:"
@@ -150,8 +161,8 @@ static int cfg_uint(const char *v, const struct cfg_key *k, unsigned *out, const
 }
 
 /* One of the row's allowed words ("a|b"). */
-static int cfg_word(const char *v, const struct cfg_key *k, char *dst, const char *where,
-		    char *err, size_t errlen)
+static int cfg_word(const char *v, const struct cfg_key *k, char *dst, const char *where, char *err,
+		    size_t errlen)
 {
 	size_t n = strlen(v);
 	const char *w = k->words;
@@ -303,7 +314,8 @@ static int cfg_field_add(void *vctx, const char *item)
 	}
 	for (unsigned i = 0; i < p->nfields; i++)
 		if (strcmp(p->field_name[i], item) == 0) {
-			util_errf(c->err, c->errlen, "%s: field \"%s\" listed twice", c->where, item);
+			util_errf(c->err, c->errlen, "%s: field \"%s\" listed twice", c->where,
+				  item);
 			return -EINVAL;
 		}
 	strcpy(p->field_name[p->nfields++], item);
@@ -311,8 +323,8 @@ static int cfg_field_add(void *vctx, const char *item)
 }
 
 /* Find or create the profile named by section "profile:NAME". */
-static struct config_profile *cfg_profile_get(struct config *cfg, const char *section,
-					      char *err, size_t errlen)
+static struct config_profile *cfg_profile_get(struct config *cfg, const char *section, char *err,
+					      size_t errlen)
 {
 	const char *name = section + strlen(PROFILE_PREFIX);
 
@@ -439,7 +451,8 @@ static int cfg_required_check(const struct config *cfg, const struct ini *ini, c
 			char sec[CONFIG_NAME_MAX + 16];
 			snprintf(sec, sizeof(sec), PROFILE_PREFIX "%s", cfg->profiles[p].name);
 			if (!ini_get(ini, sec, k->key)) {
-				util_errf(err, errlen, "%s: [%s] %s: missing", cfg->path, sec, k->key);
+				util_errf(err, errlen, "%s: [%s] %s: missing", cfg->path, sec,
+					  k->key);
 				return -EINVAL;
 			}
 		}
@@ -509,16 +522,18 @@ static int cfg_duties_check(const struct config *cfg, char *err, size_t errlen)
 		const struct config_profile *pr = &cfg->profiles[p];
 		for (size_t i = 0; i < pr->nuids; i++)
 			if (cfg_owner_uid(cfg, pr->uids[i], p) >= 0) {
-				util_errf(err, errlen, "%s: [profile:%s] users: uid %u is also in "
-						       "profile \"%s\" (separation of duties)",
+				util_errf(err, errlen,
+					  "%s: [profile:%s] users: uid %u is also in "
+					  "profile \"%s\" (separation of duties)",
 					  cfg->path, pr->name, (unsigned)pr->uids[i],
 					  cfg->profiles[cfg_owner_uid(cfg, pr->uids[i], p)].name);
 				return -EINVAL;
 			}
 		for (size_t i = 0; i < pr->ngids; i++)
 			if (cfg_owner_gid(cfg, pr->gids[i], p) >= 0) {
-				util_errf(err, errlen, "%s: [profile:%s] groups: gid %u is also in "
-						       "profile \"%s\" (separation of duties)",
+				util_errf(err, errlen,
+					  "%s: [profile:%s] groups: gid %u is also in "
+					  "profile \"%s\" (separation of duties)",
 					  cfg->path, pr->name, (unsigned)pr->gids[i],
 					  cfg->profiles[cfg_owner_gid(cfg, pr->gids[i], p)].name);
 				return -EINVAL;
@@ -569,7 +584,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 	for (size_t p = 0; p < cfg->nprofiles; p++)
 		cfg->uses_groups |= cfg->profiles[p].ngids > 0;
 	if (!cfg->notices_dir[0])
-		snprintf(cfg->notices_dir, sizeof(cfg->notices_dir), "%.4000s/notices", cfg->state_dir);
+		snprintf(cfg->notices_dir, sizeof(cfg->notices_dir), "%.4000s/notices",
+			 cfg->state_dir);
 	ini_free(ini);
 	*out = cfg;
 	return 0;
@@ -604,14 +620,16 @@ static int cfg_profile_bind(struct config *cfg, struct config_profile *p,
 	for (unsigned i = 0; i < p->nfields; i++) {
 		int f = cfg_signed_index(t, p->field_name[i]);
 		if (cfg_label_index(cfg, p->field_name[i]) < 0) {
-			util_errf(err, errlen, "%s: [profile:%s] fields: unknown field id \"%s\" "
-					       "(no label in [labels])",
+			util_errf(err, errlen,
+				  "%s: [profile:%s] fields: unknown field id \"%s\" "
+				  "(no label in [labels])",
 				  cfg->path, p->name, p->field_name[i]);
 			return -EINVAL;
 		}
 		if (f < 0) {
-			util_errf(err, errlen, "%s: [profile:%s] fields: \"%s\" is not in the "
-					       "dataset's signed field list",
+			util_errf(err, errlen,
+				  "%s: [profile:%s] fields: \"%s\" is not in the "
+				  "dataset's signed field list",
 				  cfg->path, p->name, p->field_name[i]);
 			return -EINVAL;
 		}
@@ -628,7 +646,8 @@ int config_bind(struct config *cfg, const struct dataset_terms *t, char *err, si
 {
 	for (unsigned l = 0; l < cfg->nlabels; l++)
 		if (cfg_signed_index(t, cfg->label_field[l]) < 0) {
-			util_errf(err, errlen, "%s: [labels] %s: not in the dataset's signed field list",
+			util_errf(err, errlen,
+				  "%s: [labels] %s: not in the dataset's signed field list",
 				  cfg->path, cfg->label_field[l]);
 			return -EINVAL;
 		}

@@ -16,25 +16,25 @@
 #include <sodium.h>
 #include <unistd.h>
 
-#define DS_MAGIC "PFSDATA1"
+#define DS_MAGIC       "PFSDATA1"
 #define DS_SIG_CONTEXT "protocolfs dataset signature v1"
-#define DS_VERSION 1
-#define DS_SUITE 1 /* Ed25519, X25519 sealed box, XChaCha20-Poly1305, BLAKE2b-256 */
-#define DS_HDR_FIXED 180
-#define DS_HDR_MAX 65536
-#define DS_ENTRY 105
-#define DS_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define DS_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define DS_SEALED (32 + crypto_box_SEALBYTES)
-#define DS_BODY_MIN (DS_NONCE + DS_TAG)
-#define DS_BODY_MAX (DS_NONCE + DS_TAG + DATASET_FIELDS_MAX * (2 + DATASET_VALUE_MAX))
-#define DS_FILE_MAX ((size_t)64 << 30)
+#define DS_VERSION     1
+#define DS_SUITE       1 /* Ed25519, X25519 sealed box, XChaCha20-Poly1305, BLAKE2b-256 */
+#define DS_HDR_FIXED   180
+#define DS_HDR_MAX     65536
+#define DS_ENTRY       105
+#define DS_NONCE       crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define DS_TAG	       crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define DS_SEALED      (32 + crypto_box_SEALBYTES)
+#define DS_BODY_MIN    (DS_NONCE + DS_TAG)
+#define DS_BODY_MAX    (DS_NONCE + DS_TAG + DATASET_FIELDS_MAX * (2 + DATASET_VALUE_MAX))
+#define DS_FILE_MAX    ((size_t)64 << 30)
 
 /* Offsets inside a manifest entry. */
-#define E_IDLEN 0
-#define E_ID 1
+#define E_IDLEN	 0
+#define E_ID	 1
 #define E_SHARED 65
-#define E_BLEN 69
+#define E_BLEN	 69
 #define E_DIGEST 73
 
 struct dataset {
@@ -192,8 +192,9 @@ static int ds_header_parse(struct dataset *ds, const char *path, char *err, size
 	} else {
 		rc = -EINVAL;
 	}
-	if (rc || off != hl || h[63] != 0 || (t->retention_unit != 'y' && t->retention_unit != 'm') ||
-	    t->retention_months < 1 || t->start_day > t->end_day || ds->n > DATASET_RECORDS_MAX) {
+	if (rc || off != hl || h[63] != 0 ||
+	    (t->retention_unit != 'y' && t->retention_unit != 'm') || t->retention_months < 1 ||
+	    t->start_day > t->end_day || ds->n > DATASET_RECORDS_MAX) {
 		util_errf(err, errlen, "%s: header: malformed", path);
 		return -EBADMSG;
 	}
@@ -257,7 +258,8 @@ static int ds_layout_check(struct dataset *ds, const char *path, char *err, size
 	ds->flags = ds->manifest + ds->n * DS_ENTRY;
 	crypto_generichash(md, 32, ds->manifest, ds->n * DS_ENTRY, NULL, 0);
 	if (sodium_memcmp(md, ds->buf + ds->hdr_off + 68, 32) != 0) {
-		util_errf(err, errlen, "%s: index does not match the signed header (altered)", path);
+		util_errf(err, errlen, "%s: index does not match the signed header (altered)",
+			  path);
 		return -EBADMSG;
 	}
 	ds->body_off = malloc((ds->n ? ds->n : 1) * sizeof(uint64_t));
@@ -269,7 +271,8 @@ static int ds_layout_check(struct dataset *ds, const char *path, char *err, size
 	for (size_t i = 0; i < ds->n; i++) {
 		uint32_t bl = util_load_le32(ds_entry(ds, i) + E_BLEN);
 		if (ds->flags[i] > 1 || bl < DS_BODY_MIN || bl > DS_BODY_MAX) {
-			util_errf(err, errlen, "%s: record %zu: malformed index entry", path, i + 1);
+			util_errf(err, errlen, "%s: record %zu: malformed index entry", path,
+				  i + 1);
 			return -EBADMSG;
 		}
 		ds->body_off[i] = ds->flags[i] ? cur : UINT64_MAX;
@@ -278,7 +281,8 @@ static int ds_layout_check(struct dataset *ds, const char *path, char *err, size
 	}
 	if (cur != ds->len) {
 		util_errf(err, errlen, "%s: file is %zu bytes, the index says %llu (%s)", path,
-			  ds->len, (unsigned long long)cur, cur > ds->len ? "truncated" : "extended");
+			  ds->len, (unsigned long long)cur,
+			  cur > ds->len ? "truncated" : "extended");
 		return -EBADMSG;
 	}
 	return 0;
@@ -297,7 +301,8 @@ static int ds_records_check(struct dataset *ds, const char *path, char *err, siz
 		    (il < DATASET_ID_MAX && e[E_ID + il] != 0) ||
 		    (prev && ds_id_cmp((const char *)prev + E_ID, prev[E_IDLEN],
 				       (const char *)e + E_ID, il) >= 0)) {
-			util_errf(err, errlen, "%s: record %zu: bad or out-of-order id", path, i + 1);
+			util_errf(err, errlen, "%s: record %zu: bad or out-of-order id", path,
+				  i + 1);
 			return -EBADMSG;
 		}
 		prev = e;
@@ -306,9 +311,10 @@ static int ds_records_check(struct dataset *ds, const char *path, char *err, siz
 		crypto_generichash(d, 32, ds->buf + ds->body_off[i], util_load_le32(e + E_BLEN),
 				   NULL, 0);
 		if (sodium_memcmp(d, e + E_DIGEST, 32) != 0) {
-			util_errf(err, errlen,
-				  "%s: record %zu (byte %llu): body does not match its signed digest",
-				  path, i + 1, (unsigned long long)ds->body_off[i]);
+			util_errf(
+			    err, errlen,
+			    "%s: record %zu (byte %llu): body does not match its signed digest",
+			    path, i + 1, (unsigned long long)ds->body_off[i]);
 			return -EBADMSG;
 		}
 	}
@@ -391,7 +397,8 @@ int dataset_unlock(struct dataset *ds, const struct keys_secret *rcp, char *err,
 	if (crypto_box_seal_open(ds->file_key, sealed, DS_SEALED, rcp->pk, rcp->sk) != 0) {
 		sodium_free(ds->file_key);
 		ds->file_key = NULL;
-		util_errf(err, errlen, "cannot open the dataset's file key with this recipient key");
+		util_errf(err, errlen,
+			  "cannot open the dataset's file key with this recipient key");
 		return -EKEYREJECTED;
 	}
 	sodium_mprotect_readonly(ds->file_key);
@@ -514,7 +521,8 @@ int dataset_record_open(const struct dataset *ds, size_t i, struct dataset_recor
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(rec->buf, &plen, NULL, body + DS_NONCE,
 						       blen - DS_NONCE, ad, adlen, body,
 						       ds->file_key) != 0) {
-		util_errf(err, errlen, "record %zu: does not decrypt (wrong key or altered)", i + 1);
+		util_errf(err, errlen, "record %zu: does not decrypt (wrong key or altered)",
+			  i + 1);
 		return -EBADMSG;
 	}
 	rec->len = (size_t)plen;
@@ -635,8 +643,7 @@ static int ds_sink_commit(struct ds_sink *s, const struct keys_public *issuer, b
 	return rc;
 }
 
-static void ds_sink_prologue(struct ds_sink *s, const uint8_t *hdr, size_t hlen,
-			     const uint8_t *sig)
+static void ds_sink_prologue(struct ds_sink *s, const uint8_t *hdr, size_t hlen, const uint8_t *sig)
 {
 	uint8_t len4[4];
 
@@ -647,8 +654,8 @@ static void ds_sink_prologue(struct ds_sink *s, const uint8_t *hdr, size_t hlen,
 	ds_sink_put(s, sig, crypto_sign_BYTES);
 }
 
-int dataset_purge_write(const struct dataset *ds, const uint8_t *drop, const char *path,
-			char *err, size_t errlen)
+int dataset_purge_write(const struct dataset *ds, const uint8_t *drop, const char *path, char *err,
+			size_t errlen)
 {
 	struct util_out o = {.fd = -1};
 	struct ds_sink s;
@@ -656,14 +663,15 @@ int dataset_purge_write(const struct dataset *ds, const uint8_t *drop, const cha
 	int rc;
 
 	if (!ds->signed_ok) {
-		util_errf(err, errlen, "%s: refusing to purge a dataset whose signature was not checked",
-			  path);
+		util_errf(err, errlen,
+			  "%s: refusing to purge a dataset whose signature was not checked", path);
 		return -EINVAL;
 	}
 	rc = ds_sink_open(&s, &o, path, err, errlen);
 	if (rc < 0)
 		return rc;
-	ds_sink_prologue(&s, ds->buf + ds->hdr_off, ds->hdr_len, ds->buf + ds->hdr_off + ds->hdr_len);
+	ds_sink_prologue(&s, ds->buf + ds->hdr_off, ds->hdr_len,
+			 ds->buf + ds->hdr_off + ds->hdr_len);
 	ds_sink_put(&s, ds->manifest, ds->n * DS_ENTRY);
 	for (size_t i = 0; i < ds->n; i++) {
 		flag = ds->flags[i] && !drop[i];
@@ -705,8 +713,7 @@ int dataset_writer_new(struct dataset_writer **out, const struct dataset_terms *
 	struct dataset_writer *w = calloc(1, sizeof(*w));
 
 	*out = NULL;
-	if (!w || !(w->key = sodium_malloc(32)) ||
-	    !(w->plain = sodium_malloc(DS_BODY_MAX))) {
+	if (!w || !(w->key = sodium_malloc(32)) || !(w->plain = sodium_malloc(DS_BODY_MAX))) {
 		dataset_writer_free(w);
 		util_errf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -765,7 +772,8 @@ int dataset_writer_add(struct dataset_writer *w, const char *id, size_t idlen, i
 	size_t plen, adlen;
 
 	if (dataset_id_check(id, idlen) < 0) {
-		util_errf(err, errlen, "id not of the form [A-Za-z0-9._-]{1,64} (not starting with '.')");
+		util_errf(err, errlen,
+			  "id not of the form [A-Za-z0-9._-]{1,64} (not starting with '.')");
 		return -EINVAL;
 	}
 	for (unsigned f = 0; f < w->t.nfields; f++)
@@ -774,7 +782,8 @@ int dataset_writer_add(struct dataset_writer *w, const char *id, size_t idlen, i
 			return -EINVAL;
 		}
 	if (w->n >= DATASET_RECORDS_MAX || ds_writer_grow(w, DS_BODY_MAX) < 0) {
-		util_errf(err, errlen, w->n >= DATASET_RECORDS_MAX ? "too many records" : "out of memory");
+		util_errf(err, errlen,
+			  w->n >= DATASET_RECORDS_MAX ? "too many records" : "out of memory");
 		return w->n >= DATASET_RECORDS_MAX ? -EFBIG : -ENOMEM;
 	}
 	plen = ds_writer_pack(w, values, lens);

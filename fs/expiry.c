@@ -10,9 +10,9 @@ struct expiry {
 	int64_t start_at, end_at; /* protocol window [start_at, end_at) */
 	_Atomic int64_t term_at;  /* termination notice; INT64_MAX when none */
 	size_t n, npresent;
-	int64_t *until;          /* per record: min(retention deadline, end_at); 0 when purged */
-	uint8_t *by_retention;   /* per record: 1 when the deadline comes before the protocol end */
-	size_t *order;           /* present records, by until (then index) */
+	int64_t *until;	       /* per record: min(retention deadline, end_at); 0 when purged */
+	uint8_t *by_retention; /* per record: 1 when the deadline comes before the protocol end */
+	size_t *order;	       /* present records, by until (then index) */
 };
 
 /* Civil day -> instant, memoised over the range of deadlines (few distinct days). */

@@ -41,11 +41,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define PFS_ATTR_TIMEOUT 1.0
-#define PFS_GEN_SHIFT 40
-#define PFS_GROUPS_MAX 256
+#define PFS_ATTR_TIMEOUT   1.0
+#define PFS_GEN_SHIFT	   40
+#define PFS_GROUPS_MAX	   256
 #define PFS_XATTR_DEADLINE "user.protocolfs.deadline"
-#define PFS_XATTR_REASON "user.protocolfs.reason"
+#define PFS_XATTR_REASON   "user.protocolfs.reason"
 
 /* One generation: a loaded service and what is derived from it. Replaced whole
  * by a reload; requests hold the daemon's read lock while they use one. */
@@ -58,7 +58,7 @@ struct pfs {
 	struct clock_mark *mark;
 	size_t nprof, nrec;
 	uint64_t gen;
-	fuse_ino_t gen_base;  /* gen << PFS_GEN_SHIFT: node ids of older generations are stale */
+	fuse_ino_t gen_base; /* gen << PFS_GEN_SHIFT: node ids of older generations are stale */
 	fuse_ino_t view_base;
 	_Atomic uint32_t *sizes; /* per view: rendered size + 1, 0 when not yet known */
 	int64_t issued_at;
@@ -77,11 +77,11 @@ struct pfs_daemon {
 	struct fuse_session *se;
 	char config_path[PATH_MAX];
 	struct service_seen seen; /* notices already read */
-	struct stat ds_stat;      /* the dataset file as last loaded */
+	struct stat ds_stat;	  /* the dataset file as last loaded */
 	pthread_mutex_t keeper_mu;
 	pthread_cond_t keeper_cv;
 	bool stop, reload_asked;
-	int64_t jump_logged;      /* last clock-behind amount logged */
+	int64_t jump_logged; /* last clock-behind amount logged */
 };
 
 static struct pfs *pfs_enter(struct pfs_daemon *d)
@@ -291,8 +291,8 @@ static void pfs_render_done(const char *out, size_t len)
 /* Size of a view, from the cache or by rendering once. */
 static int pfs_view_size(const struct pfs *fs, size_t rec, int prof, size_t *size)
 {
-	uint32_t c = atomic_load_explicit(&fs->sizes[rec * fs->nprof + (size_t)prof],
-					  memory_order_relaxed);
+	uint32_t c =
+	    atomic_load_explicit(&fs->sizes[rec * fs->nprof + (size_t)prof], memory_order_relaxed);
 	const char *out;
 	int rc;
 
@@ -374,8 +374,7 @@ static int pfs_name_record(const struct pfs *fs, const char *name, int prof, siz
 	size_t len = strlen(name);
 	long i;
 
-	if (len <= 4 || strcmp(name + len - 4, ".txt") != 0 ||
-	    fs->cfg->profiles[prof].nfields == 0)
+	if (len <= 4 || strcmp(name + len - 4, ".txt") != 0 || fs->cfg->profiles[prof].nfields == 0)
 		return -ENOENT;
 	i = dataset_find(fs->ds, name, len - 4);
 	if (i < 0 || !expiry_visible(fs->exp, (size_t)i, pfs_now(fs)))
@@ -421,7 +420,8 @@ static void pfs_lookup_in(fuse_req_t req, struct pfs *fs, fuse_ino_t parent, con
 		fuse_reply_entry(req, &e);
 }
 
-static void pfs_getattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+static void pfs_getattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
 {
 	struct pfs_node n = pfs_node_of(fs, ino);
 	struct stat st;
@@ -507,7 +507,7 @@ static void pfs_read_info(fuse_req_t req, const struct pfs *fs, int prof, size_t
 }
 
 static void pfs_read_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size, off_t off,
-		     struct fuse_file_info *fi)
+			struct fuse_file_info *fi)
 {
 	struct pfs_node n = pfs_node_of(fs, ino);
 	const char *out;
@@ -534,7 +534,8 @@ static void pfs_read_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t s
 	pfs_render_done(out, len);
 }
 
-static void pfs_opendir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+static void pfs_opendir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
 {
 	int prof;
 
@@ -571,7 +572,7 @@ static bool pfs_dir_add(fuse_req_t req, char *buf, size_t size, size_t *pos, con
 
 /* Offsets: 0 ".", 1 "..", 2 the information file, 3 + i record i. */
 static void pfs_readdir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size, off_t off,
-			struct fuse_file_info *fi)
+			   struct fuse_file_info *fi)
 {
 	int prof = (int)fi->fh;
 	char *buf = malloc(size), name[DATASET_ID_MAX + 8];
@@ -621,15 +622,16 @@ static void pfs_xattr_value(const struct pfs *fs, struct pfs_node n, const char 
 	}
 }
 
-static void pfs_getxattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, const char *name, size_t size)
+static void pfs_getxattr_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, const char *name,
+			    size_t size)
 {
 	struct pfs_node n = pfs_node_of(fs, ino);
 	char val[64], path[DATASET_ID_MAX + 16];
 	size_t len;
 	int prof;
 
-	if (n.kind != PFS_VIEW || (strcmp(name, PFS_XATTR_DEADLINE) != 0 &&
-				   strcmp(name, PFS_XATTR_REASON) != 0)) {
+	if (n.kind != PFS_VIEW ||
+	    (strcmp(name, PFS_XATTR_DEADLINE) != 0 && strcmp(name, PFS_XATTR_REASON) != 0)) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
@@ -839,28 +841,28 @@ static void pfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset
 }
 
 static const struct fuse_lowlevel_ops pfs_ops = {
-	.lookup = pfs_lookup,
-	.getattr = pfs_getattr,
-	.open = pfs_open,
-	.read = pfs_read,
-	.opendir = pfs_opendir,
-	.readdir = pfs_readdir,
-	.getxattr = pfs_getxattr,
-	.listxattr = pfs_listxattr,
-	.access = pfs_access,
-	.setattr = pfs_setattr,
-	.mknod = pfs_mknod,
-	.mkdir = pfs_mkdir,
-	.unlink = pfs_unlink,
-	.rmdir = pfs_unlink,
-	.symlink = pfs_symlink,
-	.rename = pfs_rename,
-	.link = pfs_link,
-	.write = pfs_write,
-	.setxattr = pfs_setxattr,
-	.removexattr = pfs_unlink,
-	.create = pfs_create,
-	.fallocate = pfs_fallocate,
+    .lookup = pfs_lookup,
+    .getattr = pfs_getattr,
+    .open = pfs_open,
+    .read = pfs_read,
+    .opendir = pfs_opendir,
+    .readdir = pfs_readdir,
+    .getxattr = pfs_getxattr,
+    .listxattr = pfs_listxattr,
+    .access = pfs_access,
+    .setattr = pfs_setattr,
+    .mknod = pfs_mknod,
+    .mkdir = pfs_mkdir,
+    .unlink = pfs_unlink,
+    .rmdir = pfs_unlink,
+    .symlink = pfs_symlink,
+    .rename = pfs_rename,
+    .link = pfs_link,
+    .write = pfs_write,
+    .setxattr = pfs_setxattr,
+    .removexattr = pfs_unlink,
+    .create = pfs_create,
+    .fallocate = pfs_fallocate,
 };
 
 /* ------------------------------------------------------------ session */
@@ -914,13 +916,13 @@ static struct pfs *pfs_gen_new(struct service *svc, struct pfs_daemon *d, uint64
 static int pfs_audit_open(struct pfs_daemon *d, const struct config *c, char *err, size_t errlen)
 {
 	struct audit_opts o = {
-		.log_path = c->audit_log,
-		.state_dir = c->state_dir,
-		.verify_key = c->audit_verify_key,
-		.sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
-		.sync_interval_ms = c->audit_sync_interval_ms,
-		.max_per_minute = c->audit_max_per_minute,
-		.max_per_minute_profile = c->audit_max_per_minute_profile,
+	    .log_path = c->audit_log,
+	    .state_dir = c->state_dir,
+	    .verify_key = c->audit_verify_key,
+	    .sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
+	    .sync_interval_ms = c->audit_sync_interval_ms,
+	    .max_per_minute = c->audit_max_per_minute,
+	    .max_per_minute_profile = c->audit_max_per_minute_profile,
 	};
 
 	return audit_open(&d->audit, &o, err, errlen);
@@ -930,11 +932,8 @@ static int pfs_audit_open(struct pfs_daemon *d, const struct config *c, char *er
 static int pfs_audit_life(struct audit *a, const char *event, const char *result,
 			  const char *reason, const char *record, const char *detail)
 {
-	struct audit_event ev = {.event = event,
-				 .result = result,
-				 .reason = reason,
-				 .record = record,
-				 .detail = detail};
+	struct audit_event ev = {
+	    .event = event, .result = result, .reason = reason, .record = record, .detail = detail};
 
 	return audit_append(a, &ev);
 }
@@ -1260,7 +1259,8 @@ static void *pfs_keeper_main(void *arg)
 		pfs_notices(d);
 		if (asked || pfs_dataset_changed(d))
 			pfs_reload(d, asked ? "SIGHUP" : "dataset file changed");
-		if (now > last && pfs_expire(d, last, now) && strcmp(d->cur->cfg->purge, "auto") == 0)
+		if (now > last && pfs_expire(d, last, now) &&
+		    strcmp(d->cur->cfg->purge, "auto") == 0)
 			pfs_purge(d, now);
 		last = now > last ? now : last;
 		pthread_mutex_lock(&d->keeper_mu);

@@ -75,8 +75,7 @@ static int ini_index(struct ini *ini)
 		owner = ini_owner(ini, d->key[i]);
 		e->section = owner ? owner : "";
 		/* iniparser stores a key before any section as ":key" */
-		e->key = owner ? d->key[i] + strlen(owner) + 1
-			       : d->key[i] + (d->key[i][0] == ':');
+		e->key = owner ? d->key[i] + strlen(owner) + 1 : d->key[i] + (d->key[i][0] == ':');
 		e->value = d->val[i];
 		ini->nentries++;
 	}
@@ -119,7 +118,8 @@ static int ini_repeats_check(const char *path, char *err, size_t errlen)
 			while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
 				end--;
 			if (sec[0])
-				snprintf(name, sizeof(name), "%.200s] %.*s", sec, (int)(end - p), p);
+				snprintf(name, sizeof(name), "%.200s] %.*s", sec, (int)(end - p),
+					 p);
 			else
 				snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
 		} else {
@@ -131,7 +131,8 @@ static int ini_repeats_check(const char *path, char *err, size_t errlen)
 			snprintf(sec, sizeof(sec), "%.*s", (int)strlen(name) - 1, name);
 		for (unsigned i = 0; i < nseen; i++)
 			if (strcmp(seen_keys[i], name) == 0) {
-				util_errf(err, errlen, "%s:%u: %s: given twice", path, lineno, name);
+				util_errf(err, errlen, "%s:%u: %s: given twice", path, lineno,
+					  name);
 				rc = -EINVAL;
 			}
 		if (nseen < 512)

@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_MAGIC0 'P'
-#define KEYS_MAGIC1 'F'
-#define PUB_BLOB (4 + KEYS_ID_BYTES + 32)
-#define SEC_HEAD (5 + KEYS_ID_BYTES + 16 + 8 + 8 + 24)
+#define KEYS_MAGIC0   'P'
+#define KEYS_MAGIC1   'F'
+#define PUB_BLOB      (4 + KEYS_ID_BYTES + 32)
+#define SEC_HEAD      (5 + KEYS_ID_BYTES + 16 + 8 + 8 + 24)
 #define SEC_MAX_PLAIN 64
-#define SEC_MAX_BLOB (SEC_HEAD + SEC_MAX_PLAIN + crypto_secretbox_MACBYTES)
-#define PASS_MAX 1024
+#define SEC_MAX_BLOB  (SEC_HEAD + SEC_MAX_PLAIN + crypto_secretbox_MACBYTES)
+#define PASS_MAX      1024
 
 static size_t keys_plain_len(enum keys_kind kind)
 {
@@ -333,8 +333,8 @@ out:
 }
 
 /* Check the kind and public/secret letters of a decoded blob. */
-static int keys_blob_check(const char *path, const uint8_t *blob, enum keys_kind want,
-			   char want_ps, char *err, size_t errlen)
+static int keys_blob_check(const char *path, const uint8_t *blob, enum keys_kind want, char want_ps,
+			   char *err, size_t errlen)
 {
 	enum keys_kind got = (enum keys_kind)blob[2];
 

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOTICE_MAGIC "PFSN"
+#define NOTICE_MAGIC   "PFSN"
 #define NOTICE_CONTEXT "protocolfs termination notice v1"
-#define NOTICE_HEAD (4 + 1 + KEYS_ID_BYTES + 4 + 8 + 1)
-#define NOTICE_MAX (NOTICE_HEAD + 255 + crypto_sign_BYTES)
+#define NOTICE_HEAD    (4 + 1 + KEYS_ID_BYTES + 4 + 8 + 1)
+#define NOTICE_MAX     (NOTICE_HEAD + 255 + crypto_sign_BYTES)
 
 /* The signed message: context string then the notice bytes before the signature. */
 static size_t notice_message(uint8_t *msg, const uint8_t *blob, size_t len)
@@ -48,8 +48,8 @@ int notice_write(const struct keys_secret *iss, const char *protocol_id, int32_t
 	len += crypto_sign_BYTES;
 	sodium_bin2base64(b64, sizeof(b64), blob, len, sodium_base64_VARIANT_ORIGINAL);
 	clock_format_date(at_day, day);
-	snprintf(comment, sizeof(comment), "protocolfs termination notice: %s ends at the start of %s\n",
-		 protocol_id, day);
+	snprintf(comment, sizeof(comment),
+		 "protocolfs termination notice: %s ends at the start of %s\n", protocol_id, day);
 	rc = util_out_open(&o, path, 0644, err, errlen);
 	if (rc == 0)
 		rc = util_out_write(&o, comment, strlen(comment), err, errlen);
@@ -74,8 +74,9 @@ static int notice_decode(const char *path, uint8_t *blob, size_t *len, char *err
 	if (rc < 0)
 		return rc;
 	nl = strchr((char *)text, '\n');
-	if (!nl || sodium_base642bin(blob, NOTICE_MAX, nl + 1, strcspn(nl + 1, "\r\n"), NULL, len,
-				     NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (!nl ||
+	    sodium_base642bin(blob, NOTICE_MAX, nl + 1, strcspn(nl + 1, "\r\n"), NULL, len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    *len < NOTICE_HEAD + 1 + crypto_sign_BYTES || memcmp(blob, NOTICE_MAGIC, 4) != 0 ||
 	    blob[4] != 1 || *len != NOTICE_HEAD + blob[25] + crypto_sign_BYTES) {
 		util_errf(err, errlen, "%s: not a protocolfs termination notice", path);
@@ -99,7 +100,8 @@ int notice_read(const char *path, const struct keys_public *iss, const char *pro
 		util_errf(err, errlen, "%s: not signed by the issuer's key", path);
 		return -EKEYREJECTED;
 	}
-	if (crypto_sign_verify_detached(blob + body, msg, notice_message(msg, blob, body), iss->pk)) {
+	if (crypto_sign_verify_detached(blob + body, msg, notice_message(msg, blob, body),
+					iss->pk)) {
 		util_errf(err, errlen, "%s: the issuer's signature does not verify", path);
 		return -EBADMSG;
 	}

@@ -24,7 +24,10 @@ static void render_value(struct render_out *o, const char *v, size_t n)
 	size_t run = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *esc = v[i] == '\n' ? "\\n" : v[i] == '\r' ? "\\r" : v[i] == '\\' ? "\\\\" : NULL;
+		const char *esc = v[i] == '\n'	 ? "\\n"
+				  : v[i] == '\r' ? "\\r"
+				  : v[i] == '\\' ? "\\\\"
+						 : NULL;
 		if (!esc)
 			continue;
 		render_put(o, v + run, i - run);
@@ -52,7 +55,7 @@ size_t render_record(const struct config *cfg, const struct dataset_terms *t,
 }
 
 static void render_printf(struct render_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void render_printf(struct render_out *o, const char *fmt, ...)
 {
@@ -101,8 +104,9 @@ size_t render_info(const struct config *cfg, const struct dataset_terms *t,
 		      t->timezone);
 	render_printf(&o, "\nDossiers die u ziet / records you see: %zu\n",
 		      p->nfields ? info->visible : 0);
-	render_printf(&o, "Volgende datum waarop dossiers verdwijnen / next date records "
-			  "disappear: %s\n",
+	render_printf(&o,
+		      "Volgende datum waarop dossiers verdwijnen / next date records "
+		      "disappear: %s\n",
 		      next);
 	render_printf(&o, "\nElk geopend bestand wordt gelogd (art. 6). "
 			  "Every file you open is logged (Art. 6).\n");

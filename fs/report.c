@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILE_MAX ((size_t)1 << 34)
+#define FILE_MAX    ((size_t)1 << 34)
 #define DEADLINE_MS (48LL * 3600 * 1000)
 
 /* ------------------------------------------------------------ one line */
@@ -88,7 +88,8 @@ static int j_value(const char **p, const char *end, char *out, size_t cap, long 
 			(*p)++;
 			if (j_string(p, end, item, sizeof(item)) < 0)
 				return -1;
-			n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s", n ? "," : "", item);
+			n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s", n ? "," : "",
+					      item);
 		}
 		return *p < end ? ((*p)++, 0) : -1;
 	}
@@ -221,8 +222,9 @@ static int r_verify_line(void *ctx, const char *file, size_t lineno, const char 
 		return r_verify_fail(v, file, lineno, "not an audit line");
 	if (seq != v->seq) {
 		char why[160];
-		snprintf(why, sizeof(why), "line has seq %llu, expected %llu (a line was removed, "
-					   "inserted or reordered)",
+		snprintf(why, sizeof(why),
+			 "line has seq %llu, expected %llu (a line was removed, "
+			 "inserted or reordered)",
 			 seq, (unsigned long long)v->seq);
 		return r_verify_fail(v, file, lineno, why);
 	}
@@ -273,8 +275,9 @@ static int r_state_check(const struct r_verify *v, const char *path, char *err, 
 		rc = -EINVAL;
 	} else if (util_load_le64(buf + 8) != v->seq || sodium_memcmp(buf + 16, v->prev, 32) != 0 ||
 		   sodium_memcmp(buf + 48, v->key, 32) != 0) {
-		util_errf(err, errlen, "%s: the log ends at line %llu, but the daemon's state "
-				       "expects line %llu next: lines were cut from the end",
+		util_errf(err, errlen,
+			  "%s: the log ends at line %llu, but the daemon's state "
+			  "expects line %llu next: lines were cut from the end",
 			  path, (unsigned long long)v->seq - 1,
 			  (unsigned long long)util_load_le64(buf + 8) - 1);
 		rc = -EBADMSG;
@@ -284,11 +287,11 @@ static int r_state_check(const struct r_verify *v, const char *path, char *err, 
 	return rc;
 }
 
-int report_verify(const char *const *files, size_t n, const char *key_path,
-		  const char *state_path, uint64_t *lines, char *err, size_t errlen)
+int report_verify(const char *const *files, size_t n, const char *key_path, const char *state_path,
+		  uint64_t *lines, char *err, size_t errlen)
 {
-	struct r_verify v = {.key = sodium_malloc(AUDIT_KEY_BYTES), .seq = 1, .err = err,
-			     .errlen = errlen};
+	struct r_verify v = {
+	    .key = sodium_malloc(AUDIT_KEY_BYTES), .seq = 1, .err = err, .errlen = errlen};
 	int rc = v.key ? r_key_load(v.key, key_path, err, errlen) : -ENOMEM;
 
 	if (rc == 0)
@@ -338,8 +341,7 @@ static int r_collect_line(void *ctx, const char *file, size_t lineno, const char
 	return 0;
 }
 
-static int r_collect(const char *const *files, size_t nf, struct r_all *a, char *err,
-		     size_t errlen)
+static int r_collect(const char *const *files, size_t nf, struct r_all *a, char *err, size_t errlen)
 {
 	memset(a, 0, sizeof(*a));
 	return r_walk(files, nf, r_collect_line, a, err, errlen);
@@ -405,8 +407,8 @@ static void r_print(FILE *out, const struct rline *l, const char *result, enum r
 			l->profile[0] ? l->profile : "-", l->event, result,
 			l->record[0] ? l->record : "-", l->fields[0] ? l->fields : "-");
 	} else if (f == REPORT_CSV) {
-		const char *v[] = {l->ts, l->user, uid, l->profile, l->event, result, l->record,
-				   l->fields};
+		const char *v[] = {l->ts,    l->user, uid,	 l->profile,
+				   l->event, result,  l->record, l->fields};
 		for (int i = 0; i < 8; i++)
 			r_print_csv_field(out, v[i], i == 7);
 	} else {
@@ -577,14 +579,15 @@ static void r_chain(const struct r_all *a, FILE *out, size_t *found)
 			r_anomaly(out, found, l->ms, "gap", "audit line %llu follows line %llu",
 				  l->seq, a->l[i - 1].seq);
 		if (strcmp(l->event, "alert") == 0)
-			r_anomaly(out, found, l->ms, "rate-limit", "%s (%lld): %s", l->user,
-				  l->uid, l->reason);
+			r_anomaly(out, found, l->ms, "rate-limit", "%s (%lld): %s", l->user, l->uid,
+				  l->reason);
 		if (strcmp(l->event, "flush-failed") == 0 || strcmp(l->event, "recover") == 0)
 			r_anomaly(out, found, l->ms, "log-failure",
 				  "audit log flush failed; lines %llu-%llu were refused",
 				  l->revoke_from, l->revoke_to);
 		if (strcmp(l->event, "mend") == 0)
-			r_anomaly(out, found, l->ms, "log-failure", "a torn audit line was removed");
+			r_anomaly(out, found, l->ms, "log-failure",
+				  "a torn audit line was removed");
 	}
 	if (a->bad)
 		r_anomaly(out, found, a->n ? a->l[a->n - 1].ms : 0, "corrupt",
@@ -592,8 +595,8 @@ static void r_chain(const struct r_all *a, FILE *out, size_t *found)
 			  a->first_bad_line, a->bad);
 }
 
-int report_anomalies(const char *const *files, size_t n, const struct report_limits *lim,
-		     FILE *out, size_t *found, char *err, size_t errlen)
+int report_anomalies(const char *const *files, size_t n, const struct report_limits *lim, FILE *out,
+		     size_t *found, char *err, size_t errlen)
 {
 	struct r_all a;
 	int rc = r_collect(files, n, &a, err, errlen);

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const seal_protocol_keys[] = {"id",	     "issuer",	 "recipient", "start",
-						  "end",     "timezone", "retention", NULL};
+static const char *const seal_protocol_keys[] = {"id",	"issuer",   "recipient", "start",
+						 "end", "timezone", "retention", NULL};
 
 static int seal_key_known(const char *key)
 {
@@ -46,7 +46,8 @@ static int seal_protocol_schema(const struct ini *ini, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (strcmp(e->section, "protocol") == 0 && !seal_key_known(e->key)) {
-			util_errf(err, errlen, "%s: [%s] %s: unknown key", path, e->section, e->key);
+			util_errf(err, errlen, "%s: [%s] %s: unknown key", path, e->section,
+				  e->key);
 			return -EINVAL;
 		}
 	}
@@ -61,8 +62,8 @@ static int seal_protocol_schema(const struct ini *ini, char *err, size_t errlen)
 	return 0;
 }
 
-static int seal_copy(char *dst, const char *src, const char *path, const char *sec,
-		     const char *key, char *err, size_t errlen)
+static int seal_copy(char *dst, const char *src, const char *path, const char *sec, const char *key,
+		     char *err, size_t errlen)
 {
 	if (strlen(src) > DATASET_STR_MAX) {
 		util_errf(err, errlen, "%s: [%s] %s: longer than %d bytes", path, sec, key,
@@ -191,8 +192,8 @@ int seal_protocol_load(struct seal_protocol *p, const char *path, char *err, siz
 	}
 	if (rc == 0 && !p->id_column[0]) {
 		rc = -EINVAL;
-		util_errf(err, errlen, "%s: [fields] id: missing (the record id column is required)",
-			  path);
+		util_errf(err, errlen,
+			  "%s: [fields] id: missing (the record id column is required)", path);
 	}
 	ini_free(ini);
 	return rc;
@@ -223,7 +224,8 @@ static int seal_header_map(struct seal_map *m, const struct seal_protocol *p,
 			known = 1, dup = m->shared_col >= 0, m->shared_col = (int)c;
 		for (unsigned f = 0; !known && f < t->nfields; f++)
 			if (strcmp(h, p->columns[f]) == 0)
-				known = 1, dup = m->col_of_field[f] >= 0, m->col_of_field[f] = (int)c;
+				known = 1, dup = m->col_of_field[f] >= 0,
+				m->col_of_field[f] = (int)c;
 		if (!known || dup) {
 			util_errf(err, errlen,
 				  dup ? "%s:%u:%zu: column appears twice"
@@ -234,7 +236,8 @@ static int seal_header_map(struct seal_map *m, const struct seal_protocol *p,
 		}
 	}
 	if (m->id_col < 0) {
-		util_errf(err, errlen, "%s:%u: no id column (\"%s\")", csv, hdr->line, p->id_column);
+		util_errf(err, errlen, "%s:%u: no id column (\"%s\")", csv, hdr->line,
+			  p->id_column);
 		return -EINVAL;
 	}
 	for (unsigned f = 0; f < t->nfields; f++)
@@ -294,8 +297,9 @@ static int seal_row(struct seal_ctx *c, const struct csv_row *row, char *err, si
 
 	if (id->len == 0 || dataset_id_check(id->data, id->len) < 0) {
 		util_errf(err, errlen, "%s:%u:%zu: %s", c->csv, row->line, idc + 1,
-			  id->len ? "id not of the form [A-Za-z0-9._-]{1,64} (not starting with '.')"
-				  : "empty id");
+			  id->len
+			      ? "id not of the form [A-Za-z0-9._-]{1,64} (not starting with '.')"
+			      : "empty id");
 		return -EINVAL;
 	}
 	rc = seal_row_date(c, row, &day, err, errlen);

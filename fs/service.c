@@ -37,16 +37,16 @@ static int service_dataset(struct service *s, char *err, size_t errlen)
 
 	rc = service_where(rc, cfg, "issuer_key", err, errlen);
 	if (rc == 0)
-		rc = service_where(dataset_open(&s->ds, cfg->dataset, &s->issuer, err, errlen),
-				   cfg, "path", err, errlen);
+		rc = service_where(dataset_open(&s->ds, cfg->dataset, &s->issuer, err, errlen), cfg,
+				   "path", err, errlen);
 	if (rc == 0)
 		rc = config_bind(s->cfg, dataset_terms(s->ds), err, errlen);
 	if (rc == 0)
-		rc = service_where(keys_secret_load(&rcp, cfg->recipient_key, KEYS_RECIPIENT,
-						    cfg->passphrase_file[0] ? cfg->passphrase_file
-									    : NULL,
-						    err, errlen),
-				   cfg, "recipient_key", err, errlen);
+		rc = service_where(
+		    keys_secret_load(&rcp, cfg->recipient_key, KEYS_RECIPIENT,
+				     cfg->passphrase_file[0] ? cfg->passphrase_file : NULL, err,
+				     errlen),
+		    cfg, "recipient_key", err, errlen);
 	if (rc == 0)
 		rc = service_where(dataset_unlock(s->ds, &rcp, err, errlen), cfg, "recipient_key",
 				   err, errlen);
@@ -109,8 +109,9 @@ int service_serial_check(const struct service *s, char *err, size_t errlen)
 	uint64_t seen = service_serial_read(s), have = dataset_terms(s->ds)->serial;
 
 	if (have < seen) {
-		util_errf(err, errlen, "%s: serial %" PRIu64 " is older than serial %" PRIu64
-				       " already accepted: refusing a rollback",
+		util_errf(err, errlen,
+			  "%s: serial %" PRIu64 " is older than serial %" PRIu64
+			  " already accepted: refusing a rollback",
 			  s->cfg->dataset, have, seen);
 		return -ESTALE;
 	}

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define AUDIT_KEY_BYTES 32
+#define AUDIT_KEY_BYTES	 32
 #define AUDIT_HASH_BYTES 32
 
 enum audit_sync { AUDIT_SYNC_ALWAYS, AUDIT_SYNC_BATCH };
@@ -33,7 +33,7 @@ struct audit_opts {
 	const char *verify_key;
 	enum audit_sync sync;
 	unsigned sync_interval_ms;
-	unsigned max_per_minute;         /* per user; 0 = no limit */
+	unsigned max_per_minute;	 /* per user; 0 = no limit */
 	unsigned max_per_minute_profile; /* per profile; 0 = no limit */
 };
 
@@ -87,7 +87,7 @@ void audit_key_ratchet(uint8_t key[AUDIT_KEY_BYTES]);
 
 /* The fixed tail of every line: ,"prev":"<64 hex>","mac":"<64 hex>"} */
 #define AUDIT_TAIL_PREV ",\"prev\":\""
-#define AUDIT_TAIL_MAC "\",\"mac\":\""
-#define AUDIT_TAIL_LEN (sizeof(AUDIT_TAIL_PREV) - 1 + 64 + sizeof(AUDIT_TAIL_MAC) - 1 + 64 + 2)
+#define AUDIT_TAIL_MAC	"\",\"mac\":\""
+#define AUDIT_TAIL_LEN	(sizeof(AUDIT_TAIL_PREV) - 1 + 64 + sizeof(AUDIT_TAIL_MAC) - 1 + 64 + 2)
 
 #endif

@@ -4,8 +4,8 @@
 #ifndef PFS_CLI_H
 #define PFS_CLI_H
 
-#define CLI_OK 0
-#define CLI_BAD 1
+#define CLI_OK	  0
+#define CLI_BAD	  1
 #define CLI_ERROR 2
 
 /* One option of a subcommand: long name, whether it takes a value, and where the

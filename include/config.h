@@ -18,15 +18,15 @@
 #include "dataset.h"
 
 #define CONFIG_PROFILES_MAX 64
-#define CONFIG_NAME_MAX 64
-#define CONFIG_TEXT_MAX 512
+#define CONFIG_NAME_MAX	    64
+#define CONFIG_TEXT_MAX	    512
 
 struct config_profile {
 	char name[CONFIG_NAME_MAX + 1];
 	char description[CONFIG_TEXT_MAX];
-	char users_text[CONFIG_TEXT_MAX];  /* as written, for `protocolfs profiles` */
+	char users_text[CONFIG_TEXT_MAX]; /* as written, for `protocolfs profiles` */
 	char groups_text[CONFIG_TEXT_MAX];
-	unsigned nfields;                  /* fields the profile may see, in dataset order */
+	unsigned nfields;		    /* fields the profile may see, in dataset order */
 	unsigned field[DATASET_FIELDS_MAX]; /* indices into the dataset's field list */
 	char field_name[DATASET_FIELDS_MAX][DATASET_FIELD_NAME_MAX + 1]; /* as written */
 	uid_t *uids;
@@ -43,12 +43,12 @@ struct config {
 	char passphrase_file[PATH_MAX]; /* "" when the key is not protected */
 	char state_dir[PATH_MAX];
 	char notices_dir[PATH_MAX]; /* termination notices; default state_dir/notices */
-	char purge[8];              /* "auto": cut expired records out of the file at rest */
+	char purge[8];		    /* "auto": cut expired records out of the file at rest */
 	char audit_log[PATH_MAX];
 	char audit_verify_key[PATH_MAX];
-	char audit_sync[8];                /* "always" or "batch" */
-	unsigned audit_sync_interval_ms;   /* batch: flush at most this often */
-	unsigned audit_max_per_minute;     /* per user; 0 = no limit */
+	char audit_sync[8];		       /* "always" or "batch" */
+	unsigned audit_sync_interval_ms;       /* batch: flush at most this often */
+	unsigned audit_max_per_minute;	       /* per user; 0 = no limit */
 	unsigned audit_max_per_minute_profile; /* per profile; 0 = no limit */
 	unsigned nlabels;
 	char label_field[DATASET_FIELDS_MAX][DATASET_FIELD_NAME_MAX + 1];

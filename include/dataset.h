@@ -24,12 +24,12 @@
 
 #include "keys.h"
 
-#define DATASET_ID_MAX 64
-#define DATASET_FIELDS_MAX 32
+#define DATASET_ID_MAX	       64
+#define DATASET_FIELDS_MAX     32
 #define DATASET_FIELD_NAME_MAX 32
-#define DATASET_STR_MAX 255
-#define DATASET_VALUE_MAX 65535
-#define DATASET_RECORDS_MAX 16000000u
+#define DATASET_STR_MAX	       255
+#define DATASET_VALUE_MAX      65535
+#define DATASET_RECORDS_MAX    16000000u
 
 /* The signed terms of the protocol, as the header carries them. */
 struct dataset_terms {
@@ -38,9 +38,9 @@ struct dataset_terms {
 	char recipient[DATASET_STR_MAX + 1];
 	char timezone[DATASET_STR_MAX + 1];
 	uint64_t serial;
-	int64_t issued_at;  /* seconds since the epoch, UTC */
-	int32_t start_day;  /* civil dates, see clock.h */
-	int32_t end_day;    /* inclusive: the protocol ends at the end of this day */
+	int64_t issued_at; /* seconds since the epoch, UTC */
+	int32_t start_day; /* civil dates, see clock.h */
+	int32_t end_day;   /* inclusive: the protocol ends at the end of this day */
 	int retention_months;
 	char retention_unit; /* 'y' or 'm', how the protocol wrote it */
 	unsigned nfields;    /* the record fields, in order (not id or shared_on) */
@@ -85,8 +85,8 @@ struct dataset;
  * and every record digest, id order. With issuer NULL the signature is not
  * checked (inspect without a key) and dataset_signature_checked says so. Nothing
  * partial: on any error *ds is NULL and err says what failed and where. */
-int dataset_open(struct dataset **ds, const char *path, const struct keys_public *issuer,
-		 char *err, size_t errlen);
+int dataset_open(struct dataset **ds, const char *path, const struct keys_public *issuer, char *err,
+		 size_t errlen);
 
 bool dataset_signature_checked(const struct dataset *ds);
 
@@ -96,7 +96,7 @@ int dataset_unlock(struct dataset *ds, const struct keys_secret *recipient, char
 		   size_t errlen);
 
 const struct dataset_terms *dataset_terms(const struct dataset *ds);
-size_t dataset_count(const struct dataset *ds);   /* records in the manifest */
+size_t dataset_count(const struct dataset *ds);	  /* records in the manifest */
 size_t dataset_present(const struct dataset *ds); /* of which not purged */
 bool dataset_record_is_present(const struct dataset *ds, size_t i);
 /* The record's id (not NUL-terminated) and its length. */
@@ -130,8 +130,8 @@ void dataset_record_free(struct dataset_record *rec);
 /* Write a copy of the dataset without the bodies of records whose drop[i] is
  * nonzero (all-or-nothing, verified before it is renamed into place). The
  * signature is unchanged and still verifies. */
-int dataset_purge_write(const struct dataset *ds, const uint8_t *drop, const char *path,
-			char *err, size_t errlen);
+int dataset_purge_write(const struct dataset *ds, const uint8_t *drop, const char *path, char *err,
+			size_t errlen);
 
 /* Wipes the file key and frees; NULL is fine. */
 void dataset_close(struct dataset *ds);

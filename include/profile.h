@@ -12,7 +12,7 @@
 
 #include "config.h"
 
-#define PROFILE_NONE (-1)      /* no profile: EACCES */
+#define PROFILE_NONE	  (-1) /* no profile: EACCES */
 #define PROFILE_AMBIGUOUS (-2) /* two profiles: EACCES, and worth an audit line */
 
 /* The index of the caller's profile in cfg->profiles, or PROFILE_NONE or

@@ -15,8 +15,8 @@
  * that the log ends exactly where the daemon's state says (no lines cut from the
  * end). 0 with *lines set; -EBADMSG with err naming the first bad file and line;
  * another negative errno for I/O problems. */
-int report_verify(const char *const *files, size_t n, const char *key_path,
-		  const char *state_path, uint64_t *lines, char *err, size_t errlen);
+int report_verify(const char *const *files, size_t n, const char *key_path, const char *state_path,
+		  uint64_t *lines, char *err, size_t errlen);
 
 enum report_format { REPORT_TEXT, REPORT_CSV, REPORT_JSON };
 
@@ -34,14 +34,14 @@ int report_query(const char *const *files, size_t n, const struct report_query *
 		 size_t *matched, char *err, size_t errlen);
 
 struct report_limits {
-	unsigned bulk;        /* allowed opens of one user in 10 minutes */
-	unsigned denials;     /* denials of one user in 1 minute */
+	unsigned bulk;	  /* allowed opens of one user in 10 minutes */
+	unsigned denials; /* denials of one user in 1 minute */
 };
 
 /* Bulk reads, bursts of denials, access without a profile, rate-limit alerts,
  * gaps and chain breaks, failed flushes: one line each with the moment the
  * 48-hour deadline to report to the issuer falls. *found counts them. */
-int report_anomalies(const char *const *files, size_t n, const struct report_limits *lim,
-		     FILE *out, size_t *found, char *err, size_t errlen);
+int report_anomalies(const char *const *files, size_t n, const struct report_limits *lim, FILE *out,
+		     size_t *found, char *err, size_t errlen);
 
 #endif

@@ -26,12 +26,12 @@ struct seal_protocol {
 int seal_protocol_load(struct seal_protocol *p, const char *path, char *err, size_t errlen);
 
 struct seal_args {
-	const char *protocol;        /* protocol INI */
-	const char *issuer_key;      /* issuer secret key file */
+	const char *protocol;	     /* protocol INI */
+	const char *issuer_key;	     /* issuer secret key file */
 	const char *passphrase_file; /* may be NULL */
-	const char *recipient;       /* recipient public key file */
-	const char *csv;             /* the export */
-	const char *out;             /* the dataset to write */
+	const char *recipient;	     /* recipient public key file */
+	const char *csv;	     /* the export */
+	const char *out;	     /* the dataset to write */
 	uint64_t serial;
 	bool force;
 };

@@ -12,7 +12,8 @@
 #include <stdbool.h>
 
 /* Format an error message into err (may be NULL). Returns nothing; never fails. */
-void util_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void util_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static inline void util_store_le16(uint8_t *p, uint16_t v)
 {
