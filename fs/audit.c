@@ -59,6 +59,7 @@ struct audit {
 	bool flushing;
 	bool latched;	  /* a flush failed: refuse until restart */
 	bool latch_noted; /* the flush-failed line has been attempted */
+	bool was_latched; /* the previous run stopped latched (from the state) */
 	uint64_t latch_from, latch_to;
 	bool stop;
 	pthread_t flusher;
@@ -278,6 +279,7 @@ static int audit_state_save(struct audit *a)
 	memcpy(s + 48, a->key, 32);
 	util_store_le64(s + 80, a->latched ? a->latch_from : 0);
 	util_store_le64(s + 88, a->latched ? a->latch_to : 0);
+	s[96] = a->latched; /* a restart after a failed flush is logged */
 	if (pwrite(a->state_fd, s, STATE_SIZE, 0) != STATE_SIZE)
 		rc = -EIO;
 	sodium_free(s);
@@ -300,6 +302,7 @@ static int audit_state_load(struct audit *a, char *err, size_t errlen)
 		memcpy(a->key, s + 48, 32);
 		a->latch_from = util_load_le64(s + 80);
 		a->latch_to = util_load_le64(s + 88);
+		a->was_latched = s[96] != 0;
 	}
 	sodium_free(s);
 	return rc;
@@ -464,9 +467,9 @@ static int audit_file_check(struct audit *a)
 	struct stat fst, pst;
 
 	if (fstat(a->fd, &fst) < 0 || fst.st_nlink == 0)
-		return -ENOENT;
+		return -ENOENT; /* deleted: refused until SIGHUP recreates it */
 	if (stat(a->log_path, &pst) < 0)
-		return -ENOENT;
+		return errno == ENOENT ? -ESTALE : -errno; /* renamed away: rotation */
 	if (pst.st_dev != a->dev || pst.st_ino != a->ino)
 		return -ESTALE; /* replaced (rotated) without a SIGHUP yet */
 	if (!(pst.st_mode & S_IWUSR))
@@ -507,9 +510,12 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 		if (r == 0) {
 			a->flushed = target;
 		} else if (!a->latched) {
+			/* sync=always: the waiting opens are refused, their lines revoked.
+			 * batch: they were answered already; nothing to revoke. */
+			bool always = a->o.sync == AUDIT_SYNC_ALWAYS;
 			a->latched = true;
-			a->latch_from = a->flushed + 1;
-			a->latch_to = target;
+			a->latch_from = always ? a->flushed + 1 : 0;
+			a->latch_to = always ? target : 0;
 			audit_complain("flush failed", a->log_path, e);
 		}
 		pthread_cond_broadcast(&a->cv);
@@ -579,9 +585,9 @@ static void audit_latch_note(struct audit *a)
 {
 	struct audit_event ev = {.event = "flush-failed",
 				 .detail =
-				     "an fdatasync of the audit log failed: the lines in "
-				     "revoke_from..revoke_to were refused; every open is refused "
-				     "until the daemon restarts"};
+				     "an fdatasync of the audit log failed: every open is refused "
+				     "until the daemon restarts (with sync=always, the lines in "
+				     "revoke_from..revoke_to were refused)"};
 	char bbuf[LINE_MAX_BYTES];
 	struct jbuf body = {bbuf, 0, sizeof(bbuf), false};
 	uint64_t my;
@@ -711,7 +717,6 @@ static int audit_paths(struct audit *a, const struct audit_opts *o, char *err, s
 	return 0;
 }
 
-/* Open (or create, the first time) the state and the log, and recover. */
 /* One writer per chain: the daemon (or purge) holds state_dir/audit.lock. */
 static int audit_lock(struct audit *a, char *err, size_t errlen)
 {
@@ -730,6 +735,7 @@ static int audit_lock(struct audit *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Open (or create, the first time) the state and the log, and recover. */
 static int audit_start(struct audit *a, ssize_t *mended, char *err, size_t errlen)
 {
 	struct stat st;
@@ -779,10 +785,12 @@ static int audit_start_notes(struct audit *a, ssize_t mended)
 			 "removed a torn last line of %zd bytes (a write was cut short)", mended);
 		rc = audit_append_full(a, &ev, 0, 0);
 	}
-	if (rc == 0 && from) {
+	if (rc == 0 && (from || a->was_latched)) {
 		ev.event = "recover";
-		ev.detail = "restarted after a failed flush: the lines in revoke_from..revoke_to "
-			    "were refused";
+		ev.detail = from ? "restarted after a failed flush: the lines in "
+				   "revoke_from..revoke_to were refused"
+				 : "restarted after a failed flush (sync=batch: no open was refused "
+				   "for it)";
 		rc = audit_append_full(a, &ev, from, to);
 	}
 	return rc;
@@ -791,6 +799,7 @@ static int audit_start_notes(struct audit *a, ssize_t mended)
 int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t errlen)
 {
 	struct audit *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
 	ssize_t mended = 0;
 	int rc = -ENOMEM;
 
@@ -802,7 +811,11 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	}
 	a->fd = a->state_fd = a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	pthread_condattr_init(&ca);
+	/* The batch flusher's timed waits are on the monotonic clock. */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	openlog("protocolfs", LOG_PID, LOG_DAEMON);
 	rc = audit_paths(a, o, err, errlen);
 	if (rc == 0)

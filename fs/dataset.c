@@ -824,7 +824,8 @@ static int ds_wrec_same_id(const struct ds_wrec *x, const struct ds_wrec *y)
 /* Sort records by id; a duplicate gives -EEXIST with both add indices. */
 static int ds_writer_sort(struct dataset_writer *w, size_t *dup_first, size_t *dup)
 {
-	qsort(w->recs, w->n, sizeof(*w->recs), ds_wrec_cmp);
+	if (w->n > 1)
+		qsort(w->recs, w->n, sizeof(*w->recs), ds_wrec_cmp);
 	size_t best = SIZE_MAX;
 
 	/* Report the duplicate whose second occurrence comes first in the input. */
