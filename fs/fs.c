@@ -174,18 +174,53 @@ static fuse_ino_t pfs_view_ino(const struct pfs *fs, size_t rec, int prof)
 /* ------------------------------------------------------------ callers */
 
 /* The caller's profile index, or PROFILE_NONE / PROFILE_AMBIGUOUS. */
+/* The supplementary groups of a caller come from /proc (fuse_req_getgroups), a
+ * file read per request. Each worker thread remembers its last answer for one
+ * second, keyed by pid, uid, gid and generation: a request from the same process
+ * with the same ids within a second gets the same profile. What this can get
+ * wrong is bounded: a process that drops a group keeps its profile for at most a
+ * second, and a recycled pid within a second would need the same uid and gid. */
+struct pfs_caller_memo {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t gen;
+	int prof;
+	int64_t until_ms;
+};
+
+static __thread struct pfs_caller_memo pfs_memo;
+
+static int64_t pfs_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct pfs_caller_memo *m = &pfs_memo;
 	gid_t groups[PFS_GROUPS_MAX];
-	int ng = 0;
+	int64_t now;
+	int ng;
 
-	if (fs->cfg->uses_groups) {
-		ng = fuse_req_getgroups(req, PFS_GROUPS_MAX, groups);
-		if (ng < 0 || ng > PFS_GROUPS_MAX)
-			return PROFILE_NONE; /* cannot tell: fail closed */
-	}
-	return profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups, (size_t)ng);
+	if (!fs->cfg->uses_groups)
+		return profile_resolve(fs->cfg, ctx->uid, ctx->gid, NULL, 0);
+	now = pfs_mono_ms();
+	if (m->until_ms > now && m->pid == ctx->pid && m->uid == ctx->uid && m->gid == ctx->gid &&
+	    m->gen == fs->gen)
+		return m->prof;
+	ng = fuse_req_getgroups(req, PFS_GROUPS_MAX, groups);
+	if (ng < 0 || ng > PFS_GROUPS_MAX)
+		return PROFILE_NONE; /* cannot tell: fail closed */
+	*m = (struct pfs_caller_memo){ctx->pid, ctx->uid, ctx->gid, fs->gen,
+				      profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups,
+						      (size_t)ng),
+				      now + 1000};
+	return m->prof;
 }
 
 /* ------------------------------------------------------------ audit lines */
