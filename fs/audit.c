@@ -352,13 +352,31 @@ static ssize_t audit_mend(struct audit *a, const char *buf, size_t len)
 	return (ssize_t)(len - keep);
 }
 
+/* Every byte after the MAC'd prefix is fixed: ","mac":"<64 hex>"} */
+bool audit_tail_ok(const char *line, size_t n)
+{
+	const char *mac = line + n - 66 - (sizeof(AUDIT_TAIL_MAC) - 1);
+
+	if (n < AUDIT_TAIL_LEN ||
+	    memcmp(line + n - AUDIT_TAIL_LEN, AUDIT_TAIL_PREV, sizeof(AUDIT_TAIL_PREV) - 1) != 0)
+		return false;
+	if (memcmp(mac, AUDIT_TAIL_MAC, sizeof(AUDIT_TAIL_MAC) - 1) != 0)
+		return false;
+	if (line[n - 2] != '"' || line[n - 1] != '}')
+		return false;
+	for (size_t i = n - 66; i < n - 2; i++)
+		if (!((line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f')))
+			return false;
+	return true;
+}
+
 /* Check one line of the tail against the running chain and advance it. */
 static int audit_replay_line(struct audit *a, const char *line, size_t n, uint64_t seq)
 {
 	uint8_t mac[AUDIT_HASH_BYTES], want[AUDIT_HASH_BYTES];
 	char prevhex[65];
 
-	if (n < AUDIT_TAIL_LEN + 10)
+	if (n < AUDIT_TAIL_LEN + 10 || !audit_tail_ok(line, n))
 		return -EBADMSG;
 	sodium_bin2hex(prevhex, sizeof(prevhex), a->prev, sizeof(a->prev));
 	if (seq != a->seq ||
@@ -477,6 +495,24 @@ static int audit_file_check(struct audit *a)
 	return 0;
 }
 
+/* Before leaving a log file (rotation, reopen): flush it. A failure latches
+ * like any failed flush. Called under a->mu. */
+static void audit_flush_leaving(struct audit *a, int fd)
+{
+	if (a->latched)
+		return;
+	if (fdatasync(fd) == 0) {
+		a->flushed = a->written;
+		return;
+	}
+	int e = errno;
+	bool always = a->o.sync == AUDIT_SYNC_ALWAYS;
+	a->latched = true;
+	a->latch_from = always ? a->flushed + 1 : 0;
+	a->latch_to = always ? a->written : 0;
+	audit_complain("flush failed", a->log_path, e);
+}
+
 /* Write the sealed line; on a short write cut the file back so that no torn line
  * stays. Called under a->mu. */
 static int audit_write_line(struct audit *a, const struct jbuf *line)
@@ -515,7 +551,9 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 			bool always = a->o.sync == AUDIT_SYNC_ALWAYS;
 			a->latched = true;
 			a->latch_from = always ? a->flushed + 1 : 0;
-			a->latch_to = always ? target : 0;
+			/* every line written so far waits on a flush that can no longer be
+			 * trusted: those written during this one are refused too */
+			a->latch_to = always ? a->written : 0;
 			audit_complain("flush failed", a->log_path, e);
 		}
 		pthread_cond_broadcast(&a->cv);
@@ -532,9 +570,8 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 
 	if (rc == -ESTALE) {
 		/* Rotated (renamed and recreated) before our SIGHUP: follow the path. */
-		if (fdatasync(old) == 0 && !a->flushing)
-			a->flushed = a->written;
-		rc = audit_log_open(a, msg, sizeof(msg));
+		audit_flush_leaving(a, old);
+		rc = a->latched ? -EIO : audit_log_open(a, msg, sizeof(msg));
 		if (rc == 0)
 			close(old);
 		else
@@ -787,10 +824,11 @@ static int audit_start_notes(struct audit *a, ssize_t mended)
 	}
 	if (rc == 0 && (from || a->was_latched)) {
 		ev.event = "recover";
-		ev.detail = from ? "restarted after a failed flush: the lines in "
-				   "revoke_from..revoke_to were refused"
-				 : "restarted after a failed flush (sync=batch: no open was refused "
-				   "for it)";
+		ev.detail = from
+				? "restarted after a failed flush: the lines in "
+				  "revoke_from..revoke_to were refused"
+				: "restarted after a failed flush (sync=batch: no open was refused "
+				  "for it)";
 		rc = audit_append_full(a, &ev, from, to);
 	}
 	return rc;
@@ -842,8 +880,7 @@ int audit_reopen(struct audit *a, char *err, size_t errlen)
 
 	pthread_mutex_lock(&a->mu);
 	old = a->fd;
-	if (!a->latched && fdatasync(old) == 0)
-		a->flushed = a->written;
+	audit_flush_leaving(a, old);
 	rc = audit_log_open(a, err, errlen);
 	if (rc < 0)
 		a->fd = old;

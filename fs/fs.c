@@ -216,10 +216,13 @@ static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
 	ng = fuse_req_getgroups(req, PFS_GROUPS_MAX, groups);
 	if (ng < 0 || ng > PFS_GROUPS_MAX)
 		return PROFILE_NONE; /* cannot tell: fail closed */
-	*m = (struct pfs_caller_memo){ctx->pid, ctx->uid, ctx->gid, fs->gen,
-				      profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups,
-						      (size_t)ng),
-				      now + 1000};
+	*m = (struct pfs_caller_memo){
+	    ctx->pid,
+	    ctx->uid,
+	    ctx->gid,
+	    fs->gen,
+	    profile_resolve(fs->cfg, ctx->uid, ctx->gid, groups, (size_t)ng),
+	    now + 1000};
 	return m->prof;
 }
 
@@ -1138,7 +1141,8 @@ static int pfs_reload_check(const struct pfs *cur, const struct service *nsvc, b
 	const struct dataset_terms *a = cur->t, *b = dataset_terms(nsvc->ds);
 
 	*purge = b->serial == a->serial && memcmp(a->uuid, b->uuid, sizeof(a->uuid)) == 0 &&
-		 dataset_count(nsvc->ds) == dataset_count(cur->ds);
+		 dataset_count(nsvc->ds) == dataset_count(cur->ds) &&
+		 dataset_present(nsvc->ds) < dataset_present(cur->ds);
 	if (b->serial > a->serial || *purge)
 		return service_serial_check(nsvc, err, errlen);
 	util_errf(err, errlen, "serial %llu is not newer than the mounted serial %llu",
@@ -1391,11 +1395,10 @@ static int pfs_run(struct pfs_daemon *d, const struct fs_mount_opts *o, char *er
 	return rc < 0 ? rc : 0;
 }
 
-/* Mount and serve; SIGHUP is blocked here so that every thread inherits it. */
+/* Mount and serve. */
 static int pfs_loop(struct pfs_daemon *d, struct fuse_args *args, const struct fs_mount_opts *o,
 		    char *err, size_t errlen)
 {
-	sigset_t set, old;
 	int rc = -EINVAL;
 
 	d->se = fuse_session_new(args, &pfs_ops, sizeof(pfs_ops), d);
@@ -1403,10 +1406,6 @@ static int pfs_loop(struct pfs_daemon *d, struct fuse_args *args, const struct f
 		util_errf(err, errlen, "invalid mount options");
 		return rc;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	if (fuse_set_signal_handlers(d->se) != 0) {
 		util_errf(err, errlen, "cannot set signal handlers");
 		goto out_destroy;
@@ -1427,7 +1426,6 @@ out_signals:
 	fuse_remove_signal_handlers(d->se);
 out_destroy:
 	fuse_session_destroy(d->se);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
@@ -1465,6 +1463,7 @@ int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct pfs_daemon *d = calloc(1, sizeof(*d));
+	sigset_t set, old;
 	int rc = d ? 0 : -ENOMEM;
 
 	if (!d) {
@@ -1479,6 +1478,13 @@ int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->keeper_cv, &ca);
 	snprintf(d->config_path, sizeof(d->config_path), "%s", svc->cfg->path);
+	/* SIGHUP (reopen, reload) is taken by the signal thread alone: block it before
+	 * any thread starts (the audit's flusher too), so that every thread inherits
+	 * the mask and libfuse's handler never sees it. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
 	rc = pfs_prepare(d, svc, err, errlen);
 	if (rc == 0 && (rc = pfs_options(&args, o->options)) < 0)
 		util_errf(err, errlen, "out of memory");
@@ -1492,5 +1498,6 @@ int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size
 	pthread_mutex_destroy(&d->keeper_mu);
 	pthread_rwlock_destroy(&d->lock);
 	free(d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

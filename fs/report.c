@@ -217,9 +217,10 @@ static int r_verify_line(void *ctx, const char *file, size_t lineno, const char 
 
 	if (torn)
 		return r_verify_fail(v, file, lineno, "torn last line (no newline): truncated");
-	if (n < AUDIT_TAIL_LEN + 12 || sscanf(line, "{\"seq\":%llu,", &seq) != 1 ||
-	    memcmp(tail, AUDIT_TAIL_PREV, sizeof(AUDIT_TAIL_PREV) - 1) != 0)
+	if (n < AUDIT_TAIL_LEN + 12 || sscanf(line, "{\"seq\":%llu,", &seq) != 1)
 		return r_verify_fail(v, file, lineno, "not an audit line");
+	if (!audit_tail_ok(line, n))
+		return r_verify_fail(v, file, lineno, "MAC does not verify: the line was altered");
 	if (seq != v->seq) {
 		char why[160];
 		snprintf(why, sizeof(why),
@@ -273,13 +274,18 @@ static int r_state_check(const struct r_verify *v, const char *path, char *err, 
 	if (len < 80 || memcmp(buf, "PFSAUDS1", 8) != 0) {
 		util_errf(err, errlen, "%s: not an audit state file", path);
 		rc = -EINVAL;
-	} else if (util_load_le64(buf + 8) != v->seq || sodium_memcmp(buf + 16, v->prev, 32) != 0 ||
-		   sodium_memcmp(buf + 48, v->key, 32) != 0) {
+	} else if (util_load_le64(buf + 8) != v->seq) {
 		util_errf(err, errlen,
-			  "%s: the log ends at line %llu, but the daemon's state "
-			  "expects line %llu next: lines were cut from the end",
+			  "%s: the log ends at line %llu, but the daemon's state says line "
+			  "%llu was the last written: lines were cut from the end",
 			  path, (unsigned long long)v->seq - 1,
 			  (unsigned long long)util_load_le64(buf + 8) - 1);
+		rc = -EBADMSG;
+	} else if (sodium_memcmp(buf + 16, v->prev, 32) != 0 ||
+		   sodium_memcmp(buf + 48, v->key, 32) != 0) {
+		util_errf(err, errlen,
+			  "%s: the log's last line (%llu) is not the one the daemon wrote", path,
+			  (unsigned long long)v->seq - 1);
 		rc = -EBADMSG;
 	}
 	sodium_memzero(buf, len);
@@ -540,9 +546,11 @@ static int r_windows(const struct r_all *a, FILE *out, size_t *found,
 	return 0;
 }
 
+/* A refused request (the alert line that accompanies a rate-limit refusal is
+ * not a request of its own). */
 static bool r_is_denial(const struct rline *l)
 {
-	return strcmp(l->result, "denied") == 0 && l->uid >= 0;
+	return strcmp(l->result, "denied") == 0 && l->uid >= 0 && strcmp(l->event, "alert") != 0;
 }
 
 static bool r_is_noprofile(const struct rline *l)
@@ -563,8 +571,8 @@ static int r_noprofile(const struct r_all *a, FILE *out, size_t *found)
 		for (j = i; j < n && a->l[idx[j]].uid == l->uid;)
 			j++;
 		r_anomaly(out, found, l->ms, "no-profile",
-			  "%s (%lld): %zu attempts by a user without a function profile", l->user,
-			  l->uid, j - i);
+			  "%s (%lld): %zu attempt%s by a user without a function profile", l->user,
+			  l->uid, j - i, j - i == 1 ? "" : "s");
 	}
 	free(idx);
 	return 0;
@@ -604,7 +612,7 @@ int report_anomalies(const char *const *files, size_t n, const struct report_lim
 	*found = 0;
 	if (rc == 0)
 		rc = r_windows(&a, out, found, r_is_open, 10 * 60 * 1000, lim->bulk, "bulk-read",
-			       "files opened within 10 minutes");
+			       "opens of person files within 10 minutes");
 	if (rc == 0)
 		rc = r_windows(&a, out, found, r_is_denial, 60 * 1000, lim->denials, "denial-burst",
 			       "denied requests within 1 minute");

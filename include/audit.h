@@ -85,6 +85,10 @@ void audit_line_mac(uint8_t mac[AUDIT_HASH_BYTES], const uint8_t key[AUDIT_KEY_B
 		    const char *line, size_t len);
 void audit_key_ratchet(uint8_t key[AUDIT_KEY_BYTES]);
 
+/* Does line (n bytes, no newline) end with exactly the fixed tail shape, so that
+ * no byte of it escapes the MAC or the chain? */
+bool audit_tail_ok(const char *line, size_t n);
+
 /* The fixed tail of every line: ,"prev":"<64 hex>","mac":"<64 hex>"} */
 #define AUDIT_TAIL_PREV ",\"prev\":\""
 #define AUDIT_TAIL_MAC	"\",\"mac\":\""

@@ -314,7 +314,7 @@ if [ "$TRACE" = 1 ]; then
 		echo "FUSE requests for one run, as benchtb, over $NFILES files (requests per file):"
 		for x in "$TR"/*.opcodes; do
 			printf '%s:' "$(basename "$x" .opcodes)"
-			awk -v n="$NFILES" '{ printf " %s %.2f", $2, $1 / n }' "$x"
+			awk -v n="$NFILES" '$1 / n >= 0.005 { printf " %s %.2f", $2, $1 / n }' "$x"
 			echo
 		done
 		echo
@@ -441,6 +441,6 @@ if logrows:
 print()
 print("Mount rows use a config with its own (small) audit log; costs are time, or 1 / (ops/s); "
       "protocolfs ÷ bindfs ≤ 1.00 means at or under bindfs, gocryptfs ÷ protocolfs ≥ 1.50 means "
-      "1.5 × faster than gocryptfs. protocolfs-batch: same dataset, [audit] sync = batch.")
+      "1.5 × faster than gocryptfs." + (" protocolfs-batch: same dataset, [audit] sync = batch." if "protocolfs-batch" in cols else ""))
 EOF
 echo "raw runs: $RAW" >&2

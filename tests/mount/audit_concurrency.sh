@@ -49,10 +49,14 @@ verify_after_kill() {
 kill_cycle() {
 	local name=$1 from rc first want_first
 	from=$(last_seq)
-	$PY3 "$PY/load.py" "$MNT" "$SPEC" 100000 --kill "$DAEMON_PID" 300 >"$T/load.json" 2>"$T/load.err"
-	same "${name}_load_ran" "$? $(cat "$T/load.err")" "0 "
-	{ wait "$DAEMON_PID"; } 2>/dev/null # no "Killed" job message
-	same "${name}_daemon_killed" "$?" "137"
+	{ # (the shell's "Killed" notice for the daemon job goes to /dev/null)
+		$PY3 "$PY/load.py" "$MNT" "$SPEC" 100000 --kill "$DAEMON_PID" 300 >"$T/load.json" 2>"$T/load.err"
+		rc=$?
+		wait "$DAEMON_PID"
+		echo "$rc $?" >"$T/rcs"
+	} 2>/dev/null
+	same "${name}_load_ran" "$(cut -d' ' -f1 "$T/rcs") $(cat "$T/load.err")" "0 "
+	same "${name}_daemon_killed" "$(cut -d' ' -f2 "$T/rcs")" "137"
 	verify_after_kill "${name}_verify_after_kill"
 	same "${name}_successes_logged" "$(alog checkload "$T/load.json" "$from" killed $THREADS "$LOG")" "covered"
 	same "${name}_opens_counted" "$($PY3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(v["ok"] for v in d.values()) >= 300)' "$T/load.json")" "True"

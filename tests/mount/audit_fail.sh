@@ -13,8 +13,10 @@
 #     as "denied (flush failed)", and the log verifies.
 #  c. the same under 8 concurrent threads: `audit report` shows as allowed exactly
 #     the opens the clients saw succeed.
-#  d. sync = batch: an open that was served before the flush failed is not reported
-#     as denied (its data was shown).
+#  d. sync = batch: a failed flush latches too, but an open that was served before
+#     it is not reported as denied (its data was shown).
+#  d2. sync = batch: an fdatasync that fails while the daemon follows a renamed log,
+#     or reopens it on SIGHUP, latches like the flusher's.
 #  e. a torn last line (a write cut short by a crash) is found by verify, and the
 #     next start removes it and writes a "mend" line; the log verifies again.
 # Each part has its own log, key and state (the config's [audit] paths changed).
@@ -47,11 +49,12 @@ use_log() {
 set_sync() { sed -i "s|^verify_key = .*|&\nsync = $1\nsync_interval_ms = ${2:-1000}|" "$T/city.ini"; }
 
 # all_traced / none_traced — every thread of the daemon is (not) under ptrace.
-tracers() { grep -h '^TracerPid:' /proc/$DAEMON_PID/task/*/status | awk '{print ($2 != 0)}' | sort -u | tr -d '\n'; }
+tracers() { grep -h '^TracerPid:' /proc/$DAEMON_PID/task/*/status 2>/dev/null | awk '{print ($2 != 0)}' | sort -u | tr -d '\n'; }
 wait_traced() {
 	local i
 	for i in $(seq 1 100); do
 		[ "$(tracers)" = "$1" ] && return 0
+		[ "$1" = 0 ] && ! kill -0 "$DAEMON_PID" 2>/dev/null && return 0 # gone
 		sleep 0.05
 	done
 	return 1
@@ -67,7 +70,7 @@ inject_eio() {
 	wait_traced 1 || fail "${N}_strace_attached" "strace did not attach"
 }
 uninject() {
-	kill "$SP"
+	kill "$SP" 2>/dev/null
 	wait "$SP" 2>/dev/null
 	wait_traced 0 && pass "${N}_strace_detached" || fail "${N}_strace_detached" "still traced"
 }
@@ -206,13 +209,13 @@ same latch_verify_count "$(cat "$T/.out")" "$(alog last "$LOG") lines verified"
 same latch_anomalies "$(cut -c23- "$T/anom" | sed 's/; report to the issuer before .*//')" "log-failure  audit log flush failed; lines $r-$r were refused
 log-failure  audit log flush failed; lines $r-$r were refused"
 
-# ---- c. the latch under 8 concurrent threads: from each thread's 40th fdatasync
+# ---- c. the latch under 8 concurrent threads: from each thread's 20th fdatasync
 # on, it stalls for 0.2 s (so that the other threads write their lines and wait
 # for the flush: group commit) and fails. The report counts as allowed exactly the
 # client's successes: every line whose open was refused is revoked.
 use_log conc
 mount_start || exit 1
-inject_eio 40+ 200000
+inject_eio 20+ 200000
 $PY3 "$PY/load.py" "$MNT" pfs_tb:3,pfs_pm:3,pfs_pa:2 150 >"$T/load.json" 2>"$T/load.err"
 same conc_load_ran "$? $(cat "$T/load.err")" "0 "
 uninject
@@ -246,16 +249,44 @@ for i in $(seq 1 60); do
 	[ "$(alog field $((before + 2)) event "$LOG")" = '"flush-failed"' ] && break
 	sleep 0.05
 done
-same batch_flush_failed_line "$(event_at $((before + 2)))" "flush-failed null $((before + 1))-$((before + 1))"
+# (the open was answered before the flush: nothing to revoke)
+same batch_flush_failed_line "$(event_at $((before + 2)))" "flush-failed null null-null"
 same batch_latched "$(open1 pfs_tb "$F1")" "errno EIO"
 uninject
 stop_latched
 mount_start || exit 1
+same batch_recover_line "$(event_at $((before + 3)))" "recover null null-null"
 mount_stop && pass batch_clean_unmount
 got=$(results pfs_tb | sed -n 2p)
 [ "$got" = "open allowed" ] && pass batch_served_open_not_denied ||
 	fail batch_served_open_not_denied "the open that returned 200 bytes is reported as '$got'"
 expect batch_verify 0 "" "$PFS" audit verify --key "$KEY" --state "$STATE" "$LOG"
+
+# ---- d2. sync = batch (flushed once a minute): an fdatasync that fails when the
+# daemon follows a renamed log, or reopens it on SIGHUP, latches like any other:
+# the next open is refused.
+for how in rename sighup; do
+	use_log "b$how"
+	set_sync batch 60000
+	mount_start || exit 1
+	same "b${how}_open_before" "$(open1 pfs_tb "$F1")" "ok 193"
+	inject_eio
+	if [ $how = rename ]; then
+		mv "$LOG" "$LOG.1"
+		open1 pfs_tb "$F2" >/dev/null # follows the rename (its fdatasync of the old file fails)
+	else
+		kill -HUP "$DAEMON_PID" # reopens the same file (its fdatasync of it fails)
+		for i in $(seq 1 100); do grep -q '"event":"reopen"' "$LOG" && break; sleep 0.05; done
+		sleep 0.3
+		: >"$LOG.1" # (one file here: the series is an empty file and the log)
+	fi
+	same "b${how}_latched" "$(open1 pfs_tb "$F1")" "errno EIO"
+	uninject
+	fusermount3 -u "$MNT" 2>/dev/null
+	wait "$DAEMON_PID"
+	[ -f "$LOG" ] || : >"$LOG" # (a daemon that refused to follow made no new file)
+	expect "b${how}_verify" 0 "" "$PFS" audit verify --key "$KEY" "$LOG.1" "$LOG"
+done
 
 # ---- e. a torn last line is found, then mended at the next start
 use_log torn

@@ -13,6 +13,7 @@ PY3=/usr/bin/python3 # the system interpreter: other users cannot run root's pye
 fixture_users
 fixture_dataset
 fixture_config
+T0=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 mount_start || exit 1
 
 # run USER CMD... — run CMD as USER (root: as is) with its own pid (exec, so the
@@ -91,13 +92,14 @@ add '{"seq":11,"event":"unmount","result":null,"reason":null,'"$LIFE"',"detail":
 got=$($PY3 "$PY/auditlog.py" norm "$T/audit.log")
 same exact_lines "$got" "$(printf '%s\n' "${want[@]}")"
 
-# ts: UTC, in order, within this test's run.
-start_day=$(date -u +%Y-%m-%d)
+# ts: UTC with milliseconds, in order, within this test's run.
+T1=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 got=$($PY3 -c '
 import json, sys
 ts = [json.loads(l)["ts"] for l in open(sys.argv[1])]
-print("sorted" if ts == sorted(ts) else "unsorted", len(ts), ts[0][:10])' "$T/audit.log")
-same ts_in_order "$got" "sorted 11 $start_day"
+print("sorted" if ts == sorted(ts) else "unsorted", len(ts),
+      "within" if sys.argv[2] <= ts[0] and ts[-1] <= sys.argv[3] else "outside %s..%s" % (ts[0], ts[-1]))' "$T/audit.log" "$T0" "$T1")
+same ts_in_order "$got" "sorted 11 within"
 
 expect verify_key 0 "" "$PFS" audit verify --key "$T/audit.key" "$T/audit.log"
 same verify_key_count "$(cat "$T/.out")" "11 lines verified"
@@ -118,4 +120,58 @@ same remount_lines "$got" '{"seq":12,"event":"config","result":null,"reason":nul
 {"seq":14,"event":"open","result":"allowed","reason":null,"uid":'"$(uid pfs_pm)"',"user":"pfs_pm","pid":'$P',"comm":"cat","profile":"projectmedewerker","path":"/INB0000002.txt","record":"INB0000002","fields":["first_name","last_name","phone","email","contact_language","dutch_level","mo_status"],"detail":null}'
 expect verify_state_after_remount 0 "" "$PFS" audit verify --key "$T/audit.key" --state "$T/state/audit.state" "$T/audit.log"
 same verify_after_remount_count "$(cat "$T/.out")" "15 lines verified"
+
+# ---- rate limits: per user, then per profile. The first refusal in a minute also
+# writes one alert line. (Started early in a minute, so that one minute holds all.)
+[ "$(date +%-S)" -lt 45 ] || sleep $((61 - $(date +%-S)))
+sed -i 's/^verify_key = audit.key$/&\nmax_opens_per_minute = 5/' "$T/city.ini"
+mount_start || exit 1
+run pfs_pa $PY3 "$PY/open1.py" "$MNT/INB0000001.txt" "$MNT/INB0000002.txt" "$MNT/INB0000003.txt" \
+	"$MNT/INB0000001.txt" "$MNT/INB0000002.txt" "$MNT/INB0000003.txt" "$MNT/INB0000001.txt" "$MNT/INB0000002.txt"
+same rate_user_refusals "$(sed 's/^ok [0-9]*$/ok/' "$T/run.out" | tr '\n' ' ')" "ok ok ok ok ok errno EACCES errno EACCES errno EACCES "
+same rate_pm_unaffected "$(as pfs_pm $PY3 "$PY/open1.py" "$MNT/INB0000002.txt")" "ok 151"
+mount_stop && pass rate_clean_unmount
+PA=',"uid":'"$(uid pfs_pa)"',"user":"pfs_pa","pid":'$P',"comm":"python3","profile":"partner"'
+same rate_user_lines "$($PY3 "$PY/auditlog.py" norm "$T/audit.log" | sed -n 23,27p)" '{"seq":23,"event":"alert","result":"denied","reason":"user over max_opens_per_minute"'"$PA"',"path":null,"record":null,"fields":[],"detail":"rate limit reached: further opens this minute are refused"}
+{"seq":24,"event":"open","result":"denied","reason":"rate limit"'"$PA"',"path":"/INB0000003.txt","record":"INB0000003","fields":[],"detail":null}
+{"seq":25,"event":"open","result":"denied","reason":"rate limit"'"$PA"',"path":"/INB0000001.txt","record":"INB0000001","fields":[],"detail":null}
+{"seq":26,"event":"open","result":"denied","reason":"rate limit"'"$PA"',"path":"/INB0000002.txt","record":"INB0000002","fields":[],"detail":null}
+{"seq":27,"event":"open","result":"allowed","reason":null,"uid":'"$(uid pfs_pm)"',"user":"pfs_pm","pid":'"$($PY3 "$PY/auditlog.py" field 27 pid "$T/audit.log")"',"comm":"python3","profile":"projectmedewerker","path":"/INB0000002.txt","record":"INB0000002","fields":["first_name","last_name","phone","email","contact_language","dutch_level","mo_status"],"detail":null}'
+
+[ "$(date +%-S)" -lt 45 ] || sleep $((61 - $(date +%-S)))
+sed -i -e 's/^max_opens_per_minute = 5$/max_opens_per_minute_profile = 3/' "$T/city.ini"
+mount_start || exit 1
+run pfs_tb $PY3 "$PY/open1.py" "$MNT/INB0000001.txt" "$MNT/INB0000002.txt" "$MNT/INB0000003.txt" \
+	"$MNT/INB0000001.txt" "$MNT/INB0000002.txt"
+same rate_profile_refusals "$(sed 's/^ok [0-9]*$/ok/' "$T/run.out" | tr '\n' ' ')" "ok ok ok errno EACCES errno EACCES "
+mount_stop && pass rate_profile_clean_unmount
+n=$($PY3 "$PY/auditlog.py" norm "$T/audit.log" | grep -n '"event":"alert"' | tail -n1 | cut -d: -f1)
+same rate_profile_alert "$($PY3 "$PY/auditlog.py" norm "$T/audit.log" | sed -n "${n}p")" '{"seq":'$n',"event":"alert","result":"denied","reason":"profile over max_opens_per_minute_profile","uid":'"$(uid pfs_tb)"',"user":"pfs_tb","pid":'$P',"comm":"python3","profile":"trajectbegeleider","path":null,"record":null,"fields":[],"detail":"rate limit reached: further opens this minute are refused"}'
+same rate_profile_one_alert "$(grep -c '"event":"alert"' "$T/audit.log")" "2"
+expect verify_after_rate_limits 0 "" "$PFS" audit verify --key "$T/audit.key" --state "$T/state/audit.state" "$T/audit.log"
+
+# ---- another profile's view, reached through /proc/PID/fd of a process that holds
+# it open: root (beheerder) is refused its open and its xattr read, each with one
+# line "not the caller's view".
+sed -i '/^max_opens_per_minute/d' "$T/city.ini"
+mount_start || exit 1
+n=$($PY3 "$PY/auditlog.py" last "$T/audit.log")
+(exec setpriv --reuid=pfs_tb --regid="$(id -g pfs_tb)" --init-groups -- bash -c 'exec 3<"$1"; exec sleep 30' _ "$MNT/INB0000001.txt") &
+HOLDER=$!
+on_exit "kill $HOLDER 2>/dev/null"
+for i in $(seq 1 100); do [ -e /proc/$HOLDER/fd/3 ] && [ "$(cat /proc/$HOLDER/comm)" = sleep ] && break; sleep 0.05; done
+run root cat /proc/$HOLDER/fd/3
+same other_view_open_refused "$(cat "$T/run.out" "$T/run.err")" "cat: /proc/$HOLDER/fd/3: Permission denied"
+ROOT_OPEN=$P
+run root $PY3 -c 'import os, sys
+try: os.getxattr(sys.argv[1], "user.protocolfs.deadline")
+except OSError as e: print(e.strerror)' /proc/$HOLDER/fd/3
+same other_view_xattr_refused "$(cat "$T/run.out" "$T/run.err")" "Permission denied"
+kill $HOLDER
+wait $HOLDER 2>/dev/null
+mount_stop && pass other_view_clean_unmount
+same other_view_lines "$($PY3 "$PY/auditlog.py" norm "$T/audit.log" | sed -n "$((n + 1)),\$p")" '{"seq":'$((n + 1))',"event":"open","result":"allowed","reason":null,"uid":'"$(uid pfs_tb)"',"user":"pfs_tb","pid":'$HOLDER',"comm":"bash","profile":"trajectbegeleider","path":"/INB0000001.txt","record":"INB0000001","fields":'"$ALL8"',"detail":null}
+{"seq":'$((n + 2))',"event":"open","result":"denied","reason":"not the caller'"'"'s view","uid":0,"user":"root","pid":'$ROOT_OPEN',"comm":"cat","profile":"beheerder","path":"/INB0000001.txt","record":"INB0000001","fields":[],"detail":null}
+{"seq":'$((n + 3))',"event":"xattr","result":"denied","reason":"not the caller'"'"'s view","uid":0,"user":"root","pid":'$P',"comm":"python3","profile":"beheerder","path":"/INB0000001.txt","record":"INB0000001","fields":[],"detail":null}
+{"seq":'$((n + 4))',"event":"unmount","result":null,"reason":null,'"$LIFE"',"detail":"'"$MNT"'"}'
 exit $FAILED

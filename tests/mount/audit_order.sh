@@ -30,7 +30,7 @@ wait_traced() {
 	done
 	return 1
 }
-# traced_run NAME — the workload under strace; prints the checker's verdict
+# traced_run NAME — the workload under strace; the checker's verdict in $T/check.NAME
 traced_run() {
 	local fuse_fd audit_fd sp u
 	fuse_fd=$(fd_of /dev/fuse)
@@ -43,18 +43,19 @@ traced_run() {
 	wait_traced 1 || fail "$1_strace_attached" "strace did not attach"
 	for u in pfs_tb pfs_pm pfs_pa; do
 		as $u $PY3 "$PY/open1.py" $(for i in $(seq 1 17); do echo "$MNT/INB000000$((i % 3 + 1)).txt"; done) |
-			sort | uniq -c | awk '{print $2}' | tr '\n' ' '
+			cut -d' ' -f1 | sort | uniq -c | awk '{printf "%s %s ", $1, $2}'
 		as $u ls "$MNT" >/dev/null
 	done >"$T/run.$1"
 	kill "$sp"
 	wait "$sp" 2>/dev/null
 	wait_traced 0 || fail "$1_strace_detached" "still traced"
-	same "$1_all_served" "$(cat "$T/run.$1")" "ok ok ok "
-	$PY3 "$PY/ordercheck.py" "$T/strace.$1" "$fuse_fd" "$audit_fd"
+	same "$1_all_served" "$(cat "$T/run.$1")" "17 ok 17 ok 17 ok "
+	$PY3 "$PY/ordercheck.py" "$T/strace.$1" "$fuse_fd" "$audit_fd" >"$T/check.$1"
 }
 
 mount_start || exit 1
-same always_log_before_reply "$(traced_run always)" "open granted 51 unlogged 0 unflushed 0
+traced_run always
+same always_log_before_reply "$(cat "$T/check.always")" "open granted 51 unlogged 0 unflushed 0
 opendir granted 3 unlogged 0 unflushed 0"
 mount_stop && pass always_clean_unmount
 
@@ -62,11 +63,14 @@ mount_stop && pass always_clean_unmount
 sed -i 's/^verify_key = audit.key$/&\nsync = batch\nsync_interval_ms = 60000/' "$T/city.ini"
 mount_start || exit 1
 sleep 0.2
-got=$(traced_run batch)
+traced_run batch
+got=$(cat "$T/check.batch")
 same batch_written_before_reply "$(echo "$got" | sed 's/ unflushed .*//')" "open granted 51 unlogged 0
 opendir granted 3 unlogged 0"
-same batch_checker_sees_unflushed "$(echo "$got" | sed 's/.* unflushed //')" "51
-3"
+# (the flusher may happen to run between a write and its reply: at least one is not)
+n=$(echo "$got" | sed -n 's/^open .* unflushed //p')
+[ "$n" -ge 1 ] && [ "$n" -le 51 ] && pass batch_checker_sees_unflushed ||
+	fail batch_checker_sees_unflushed "the checker found $n of 51 batch-mode replies before their flush"
 mount_stop && pass batch_clean_unmount
 expect verify 0 "" "$PFS" audit verify --key "$T/audit.key" --state "$T/state/audit.state" "$T/audit.log"
 exit $FAILED
