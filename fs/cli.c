@@ -790,12 +790,10 @@ static const char terminate_usage[] =
 
 static int cmd_terminate(int argc, char **argv)
 {
-	const char *key = NULL, *pass = NULL, *proto = NULL, *at = NULL, *pos[1];
-	const struct cli_opt opts[] = {{"issuer-key", 1, &key},
-				       {"passphrase-file", 1, &pass},
-				       {"protocol", 1, &proto},
-				       {"at", 1, &at},
-				       {0}};
+	const char *key = NULL, *pass = NULL, *proto = NULL, *at = NULL, *force = NULL, *pos[1];
+	const struct cli_opt opts[] = {{"issuer-key", 1, &key}, {"passphrase-file", 1, &pass},
+				       {"protocol", 1, &proto}, {"at", 1, &at},
+				       {"force", 0, &force},	{0}};
 	struct keys_secret iss = {0};
 	char err[ERRLEN];
 	int32_t day;
@@ -813,7 +811,7 @@ static int cmd_terminate(int argc, char **argv)
 	}
 	rc = keys_secret_load(&iss, key, KEYS_ISSUER, pass, err, sizeof(err));
 	if (rc == 0)
-		rc = notice_write(&iss, proto, day, pos[0], err, sizeof(err));
+		rc = notice_write(&iss, proto, day, pos[0], force != NULL, err, sizeof(err));
 	keys_secret_free(&iss);
 	if (rc < 0) {
 		cli_error("terminate", "%s", err);

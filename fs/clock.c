@@ -113,11 +113,12 @@ int clock_parse_retention(const char *s, int *months)
 
 	if (*s < '1' || *s > '9')
 		return -EINVAL;
+	errno = 0;
 	n = strtol(s, &end, 10);
-	if ((end[0] != 'y' && end[0] != 'm') || end[1] != 0)
+	if (errno || n > 1200 || (end[0] != 'y' && end[0] != 'm') || end[1] != 0)
 		return -EINVAL;
 	if (end[0] == 'y')
-		n *= 12;
+		n *= 12; /* n <= 1200: no overflow */
 	if (n < 1 || n > 1200)
 		return -EINVAL;
 	*months = (int)n;

@@ -395,14 +395,16 @@ static int pfs_node_stat(const struct pfs *fs, struct pfs_node n, int prof, fuse
 	case PFS_VIEW:
 		if (n.prof != prof)
 			return -EACCES;
+		/* a node the kernel still holds whose record is gone: stale (a held
+		 * descriptor's read fails with ESTALE; a new lookup gives ENOENT) */
 		if (!expiry_visible(fs->exp, n.rec, pfs_now(fs)))
-			return -ENOENT;
+			return -ESTALE;
 		rc = pfs_view_size(fs, n.rec, prof, &size);
 		if (rc == 0)
 			pfs_stat_fill(fs, ino, S_IFREG | 0444, size, st);
 		return rc;
 	default:
-		return -ENOENT;
+		return -ESTALE; /* a node of a replaced dataset */
 	}
 }
 
@@ -1075,29 +1077,46 @@ static void pfs_expired_add(void *arg, size_t rec)
 	x->rec[x->n++] = rec;
 }
 
+/* One "expire" line for the run of records x->rec[i..j) that share an end
+ * instant and reason; the record id is given when the run is one record. */
+static void pfs_expire_line(struct pfs_daemon *d, const struct pfs *fs, const size_t *rec, size_t n)
+{
+	char detail[200], when[21], id[DATASET_ID_MAX + 1] = "";
+	size_t il = 0;
+	const char *p;
+
+	clock_format_utc(expiry_record_end(fs->exp, rec[0]), when);
+	if (n == 1) {
+		p = dataset_record_id(fs->ds, rec[0], &il);
+		snprintf(id, sizeof(id), "%.*s", (int)il, p);
+	}
+	snprintf(detail, sizeof(detail), "%zu record%s no longer shown from %s (%s)", n,
+		 n == 1 ? "" : "s", when, expiry_record_reason(fs->exp, rec[0]));
+	pfs_audit_life(d->audit, "expire", NULL, NULL, n == 1 ? id : NULL, detail);
+}
+
 /* Records whose time ended in (from, now]: flush them from the kernel and log
- * one "expire" line. Returns how many. */
+ * one "expire" line per deadline instant. Returns how many. */
 static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
 {
 	struct pfs_expired x = {0};
 	struct pfs *fs = pfs_enter(d);
-	char detail[200], id[DATASET_ID_MAX + 1] = "";
-	const char *why = NULL;
-	size_t n = expiry_ended(fs->exp, from, now, pfs_expired_add, &x), il;
+	size_t n = expiry_ended(fs->exp, from, now, pfs_expired_add, &x);
 
 	for (size_t i = 0; i < x.n; i++)
 		pfs_forget_record(d, fs, x.rec[i]);
-	if (n) {
-		why = expiry_record_reason(fs->exp, x.n ? x.rec[0] : 0);
-		if (n == 1 && x.n == 1)
-			snprintf(id, sizeof(id), "%.*s", (int)il,
-				 dataset_record_id(fs->ds, x.rec[0], &il));
-		snprintf(detail, sizeof(detail), "%zu record%s no longer shown (%s)", n,
-			 n == 1 ? "" : "s", why);
+	for (size_t i = 0, j; i < x.n; i = j) {
+		int64_t end = expiry_record_end(fs->exp, x.rec[i]);
+		const char *why = expiry_record_reason(fs->exp, x.rec[i]);
+		for (j = i + 1; j < x.n && expiry_record_end(fs->exp, x.rec[j]) == end &&
+				strcmp(expiry_record_reason(fs->exp, x.rec[j]), why) == 0;
+		     j++)
+			;
+		pfs_expire_line(d, fs, x.rec + i, j - i);
 	}
+	if (n > x.n) /* out of memory for the list: still say how many ended */
+		pfs_audit_life(d->audit, "expire", NULL, NULL, NULL, "records no longer shown");
 	pfs_leave(d);
-	if (n)
-		pfs_audit_life(d->audit, "expire", NULL, NULL, id[0] ? id : NULL, detail);
 	free(x.rec);
 	return n;
 }
@@ -1108,7 +1127,7 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 {
 	struct pfs *fs = pfs_enter(d);
 	uint8_t *drop = calloc(fs->nrec + 1, 1);
-	char err[512], detail[700];
+	char err[512] = "", detail[700];
 	size_t n = 0;
 	int rc = drop ? 0 : -ENOMEM;
 
@@ -1120,15 +1139,10 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 		rc = dataset_purge_write(fs->ds, drop, fs->cfg->dataset, err, sizeof(err));
 	pfs_leave(d);
 	free(drop);
-	if (!n)
-		return;
-	if (rc == 0)
-		snprintf(detail, sizeof(detail), "%zu expired records cut from the dataset at rest",
-			 n);
-	else
-		snprintf(detail, sizeof(detail), "purge failed: %s", err);
-	pfs_audit_life(d->audit, "purge", rc == 0 ? "allowed" : "denied",
-		       rc == 0 ? NULL : "write failed", NULL, detail);
+	if (!n || rc == 0)
+		return; /* the reload of the rewritten file logs the purge */
+	snprintf(detail, sizeof(detail), "purge failed: %s", err);
+	pfs_audit_life(d->audit, "purge", "denied", "write failed", NULL, detail);
 }
 
 /* ------------------------------------------------------------ reload */
@@ -1174,11 +1188,20 @@ static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, con
 static void pfs_reload_log(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
 			   bool purge, size_t gone)
 {
+	size_t cut = dataset_present(old->ds) - dataset_present(nw->ds);
 	char detail[300];
 
-	snprintf(detail, sizeof(detail), "serial %llu -> %llu: %zu records, %zu no longer shown",
-		 (unsigned long long)old->t->serial, (unsigned long long)nw->t->serial,
-		 dataset_present(nw->ds), gone);
+	if (purge)
+		snprintf(detail, sizeof(detail),
+			 "%zu expired record%s cut from the dataset at rest (serial %llu): %zu "
+			 "remain",
+			 cut, cut == 1 ? "" : "s", (unsigned long long)nw->t->serial,
+			 dataset_present(nw->ds));
+	else
+		snprintf(detail, sizeof(detail),
+			 "serial %llu -> %llu: %zu records, %zu no longer shown",
+			 (unsigned long long)old->t->serial, (unsigned long long)nw->t->serial,
+			 dataset_present(nw->ds), gone);
 	pfs_audit_life(d->audit, purge ? "purge" : "reload", "allowed", NULL, NULL, detail);
 }
 
@@ -1296,7 +1319,9 @@ static void *pfs_keeper_main(void *arg)
 		clock_mark_save(d->mark);
 		pfs_clock_check(d, behind);
 		pfs_notices(d);
-		if (asked || pfs_dataset_changed(d))
+		/* always look, so a SIGHUP reload also records the file it loaded */
+		bool changed = pfs_dataset_changed(d);
+		if (asked || changed)
 			pfs_reload(d, asked ? "SIGHUP" : "dataset file changed");
 		if (now > last && pfs_expire(d, last, now) &&
 		    strcmp(d->cur->cfg->purge, "auto") == 0)

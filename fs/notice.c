@@ -23,7 +23,7 @@ static size_t notice_message(uint8_t *msg, const uint8_t *blob, size_t len)
 }
 
 int notice_write(const struct keys_secret *iss, const char *protocol_id, int32_t at_day,
-		 const char *path, char *err, size_t errlen)
+		 const char *path, bool overwrite, char *err, size_t errlen)
 {
 	uint8_t blob[NOTICE_MAX], msg[sizeof(NOTICE_CONTEXT) + NOTICE_MAX];
 	char b64[sodium_base64_ENCODED_LEN(NOTICE_MAX, sodium_base64_VARIANT_ORIGINAL)];
@@ -58,7 +58,7 @@ int notice_write(const struct keys_secret *iss, const char *protocol_id, int32_t
 	if (rc == 0)
 		rc = util_out_write(&o, "\n", 1, err, errlen);
 	if (rc == 0)
-		return util_out_commit(&o, false, err, errlen);
+		return util_out_commit(&o, overwrite, err, errlen);
 	util_out_abort(&o);
 	return rc;
 }

@@ -9,15 +9,16 @@
 #ifndef PFS_NOTICE_H
 #define PFS_NOTICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "keys.h"
 
 /* Write a notice for protocol_id taking effect at the start of civil day at_day
- * (all-or-nothing; an existing file is not replaced). */
+ * (all-or-nothing; an existing file is replaced only with overwrite). */
 int notice_write(const struct keys_secret *issuer, const char *protocol_id, int32_t at_day,
-		 const char *path, char *err, size_t errlen);
+		 const char *path, bool overwrite, char *err, size_t errlen);
 
 /* Read and check a notice: signed by issuer (-EKEYREJECTED / -EBADMSG when not),
  * for protocol_id (-EINVAL when for another). On success *at_day is its date. */

@@ -91,12 +91,33 @@ TEST(parse_date_leap_days)
 TEST(parse_date_junk)
 {
 	static const char *bad[] = {
-		"",           "2022",        "2022-06",     "2022-6-30",   "2022-06-3",
-		"22-06-30",   "2022-06-30 ", " 2022-06-30", "2022-06-30x", "2022/06/30",
-		"2022-06_30", "abcd-ef-gh",  "2022-0a-30",  "2022-06-3a",  "+022-06-30",
-		"-022-06-30", "2022--6-30",  "2022-13-01",  "2022-00-10",  "2022-04-31",
-		"2022-06-00", "2022-06-31",  "2022-01-32",  "1899-12-31",  "0000-01-01",
-		"20220630",   "2022-06-30T00:00:00Z",
+	    "",
+	    "2022",
+	    "2022-06",
+	    "2022-6-30",
+	    "2022-06-3",
+	    "22-06-30",
+	    "2022-06-30 ",
+	    " 2022-06-30",
+	    "2022-06-30x",
+	    "2022/06/30",
+	    "2022-06_30",
+	    "abcd-ef-gh",
+	    "2022-0a-30",
+	    "2022-06-3a",
+	    "+022-06-30",
+	    "-022-06-30",
+	    "2022--6-30",
+	    "2022-13-01",
+	    "2022-00-10",
+	    "2022-04-31",
+	    "2022-06-00",
+	    "2022-06-31",
+	    "2022-01-32",
+	    "1899-12-31",
+	    "0000-01-01",
+	    "20220630",
+	    "2022-06-30T00:00:00Z",
 	};
 	int32_t d = 777;
 
@@ -114,7 +135,8 @@ TEST(civil_round_trip)
 	int y, m, dd;
 
 	/* every day from 1900 to 2100 maps back to itself, in order */
-	int32_t first = clock_days_from_civil(1900, 1, 1), last = clock_days_from_civil(2100, 12, 31);
+	int32_t first = clock_days_from_civil(1900, 1, 1),
+		last = clock_days_from_civil(2100, 12, 31);
 	int bad = 0;
 	for (int32_t day = first; day <= last; day++) {
 		clock_civil_from_days(day, &y, &m, &dd);
@@ -154,21 +176,30 @@ TEST(add_months_clamps)
 	CHECK_STR(fmt(clock_add_months(day_of("2024-05-17"), 0)), "2024-05-17");
 }
 
+static void check_bad_retention(const char *const *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int mo = -1, rc = clock_parse_retention(bad[i], &mo);
+		if (rc != -EINVAL)
+			printf("  \"%s\" gave %d (months %d)\n", bad[i], rc, mo);
+		CHECK_INT(rc, -EINVAL);
+		CHECK_INT(mo, -1);
+	}
+}
+
 TEST(parse_retention)
 {
 	static const struct {
 		const char *s;
 		int months;
 	} good[] = {
-		{"5y", 60}, {"1y", 12}, {"1m", 1}, {"6m", 6}, {"18m", 18},
-		{"100y", 1200}, {"1200m", 1200}, {"99y", 1188},
+	    {"5y", 60},	 {"1y", 12},	 {"1m", 1},	  {"6m", 6},
+	    {"18m", 18}, {"100y", 1200}, {"1200m", 1200}, {"99y", 1188},
 	};
-	static const char *bad[] = {
-		"",      "y",    "m",     "5",     "5Y",   "5M",   "5d",  "5w",
-		"0y",    "0m",   "05y",   "-5y",   "+5y",  " 5y",  "5y ", "5 y",
-		"5yy",   "5ym",  "5.5y",  "101y",  "1201m", "999999y", "y5",
-		"9223372036854775807y", "99999999999999999999m",
-		"1537228672809129302y", /* x12 wraps to 8 in 64 bits: must not become 8 months */
+	static const char *const bad[] = {
+	    "",	   "y",	  "m",	  "5",	  "5Y",	   "5M",      "5d",  "5w",
+	    "0y",  "0m",  "05y",  "-5y",  "+5y",   " 5y",     "5y ", "5 y",
+	    "5yy", "5ym", "5.5y", "101y", "1201m", "999999y", "y5",  "99999999999999999999m",
 	};
 	int mo;
 
@@ -177,15 +208,19 @@ TEST(parse_retention)
 		CHECK_INT(clock_parse_retention(good[i].s, &mo), 0);
 		CHECK_INT(mo, good[i].months);
 	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc;
-		mo = -1;
-		rc = clock_parse_retention(bad[i], &mo);
-		if (rc != -EINVAL)
-			printf("  \"%s\" gave %d (months %d)\n", bad[i], rc, mo);
-		CHECK_INT(rc, -EINVAL);
-		CHECK_INT(mo, -1);
-	}
+	check_bad_retention(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* Years whose month count does not fit in a long: refused, never wrapped. (Run
+ * last: the wrap is signed overflow, which SANITIZE=1 turns into an abort.) */
+TEST(parse_retention_overflow)
+{
+	static const char *const bad[] = {
+	    "9223372036854775807y", "768614336404564651y", /* x12 = 2^63 + 4: wraps negative */
+	    "1537228672809129302y",			   /* x12 = 2^64 + 8: wraps to 8 months */
+	};
+
+	check_bad_retention(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* The UTC instant of the start of a Brussels civil day. */
@@ -225,8 +260,8 @@ TEST(day_start_brussels)
 {
 	const char *old = getenv("TZ");
 	char *saved = old ? strdup(old) : NULL;
-	static const char *zones[] = {"UTC", "America/New_York", "Asia/Tokyo",
-				      "Pacific/Kiritimati", "Europe/Brussels"};
+	static const char *zones[] = {"UTC", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati",
+				      "Europe/Brussels"};
 
 	unsetenv("TZ");
 	tzset();
@@ -328,7 +363,8 @@ TEST(format)
 
 TEST(now_is_wall_clock)
 {
-	int64_t a = (int64_t)time(NULL), n = clock_now(), ms = clock_now_ms(), b = (int64_t)time(NULL);
+	int64_t a = (int64_t)time(NULL), n = clock_now(), ms = clock_now_ms(),
+		b = (int64_t)time(NULL);
 
 	CHECK(n >= a && n <= b);
 	CHECK(ms / 1000 >= a && ms / 1000 <= b);
@@ -425,5 +461,6 @@ int main(void)
 	RUN(format);
 	RUN(now_is_wall_clock);
 	RUN(mark_high_water);
+	RUN(parse_retention_overflow);
 	UNIT_EXIT();
 }

@@ -13,6 +13,14 @@
 #   wait_for SECONDS CMD...     poll CMD every 0.1 s until it succeeds
 #   count_ge N CMD...           CMD prints a number >= N (for wait_for: evaluated each time)
 #   n_events LOG EVENT          how many audit lines of EVENT
+#   listing USER                the names USER sees in $MNT, space-separated
+#   make_protocol OUT START END [ID]   the seed protocol with another window and id
+#   write_csv OUT ID:DATE[:NAME]...    an export, one row per argument
+#   keys_make                   $T/agii (issuer) and $T/city (recipient) key pairs
+#   xattr USER NAME FILE        user.protocolfs.NAME of $MNT/FILE as USER
+#   pfs_mount_start CFG         mount on the real clock (reload tests)
+#   replace SRC DST             copy SRC over DST atomically (a rename)
+#
 # The thread-safe variant: with FAKETIME_NO_CACHE the plain libfaketime.so.1
 # re-parses its spec unlocked, and concurrent threads then read the real clock now
 # and then (measured: about 1 read in 500 with 4 threads), which would move the
