@@ -781,7 +781,7 @@ static int cmd_audit(int argc, char **argv)
 
 static const char terminate_usage[] =
     "usage: protocolfs terminate --issuer-key I.key [--passphrase-file F] --protocol ID\n"
-    "                            --at DATE OUT.notice\n"
+    "                            --at DATE [--force] OUT.notice\n"
     "\n"
     "Write a termination notice signed with the issuer's key (Art. 8, 12): from the start\n"
     "of DATE (the protocol's time zone) nothing of protocol ID may be shown. Placed in\n"

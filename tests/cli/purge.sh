@@ -76,7 +76,7 @@ wait_for 3 count_ge 1 n_events "$LOG" expire
 same mounted_purge_output "$(ft_env "$PFS" purge "$cfg" 2>&1)" "the running daemon reloads the dataset and logs the purge
 purged 1 expired record from $T/dataset.pfs (2 remain)"
 wait_for 3 count_ge 2 n_events "$LOG" purge
-same mounted_purge_line "$(audit_events "$LOG" purge | sed -n 2p)" "allowed|||serial 1 -> 1: 2 records, 0 no longer shown"
+same mounted_purge_line "$(audit_events "$LOG" purge | sed -n 2p)" "allowed|||1 expired record cut from the dataset at rest (serial 1): 2 remain"
 same mounted_purge_listing "$(listing pfs_tb)" "LEESMIJ-README P-2041.txt P-2042.txt "
 same mounted_purge_inspect "$(records "$T/dataset.pfs" | head -n1)" "records:    5 (2 present, 3 purged)"
 # the un-purged original (same serial, same uuid) put back: refused, not a purge
@@ -92,14 +92,14 @@ ft_mount_stop && pass clean_unmount || fail clean_unmount "exit $DAEMON_RC: $(ca
 # ---- purge = auto: the daemon purges after each expiry
 cp "$T/orig.pfs" "$T/auto.pfs"
 cfga=$(make_config auto auto.pfs "purge = auto")
-n_cuts() { audit_events "$T/auto.log" purge | grep -c '^allowed|||1 expired records cut from the dataset at rest$'; }
+n_cuts() { audit_events "$T/auto.log" purge | grep -cE '^allowed\|\|\|1 expired record cut from the dataset at rest \(serial 1\): [0-9]+ remain$'; }
 ft_set_bxl "2045-01-14 23:59:58"
 ft_mount_start "$cfga" || exit 1
 same auto_before "$(listing pfs_tb)" "LEESMIJ-README P-2041.txt P-2042.txt P-JAN.txt P-JUNE.txt P-LEAP.txt "
 ft_set_bxl "2045-01-15 00:00:01"
 wait_for 4 count_ge 1 n_events "$T/auto.log" purge
 sleep 1.5 # the keeper reloads the rewritten file
-same auto_purge_line "$(audit_events "$T/auto.log" purge | sed -n 1p)" "allowed|||1 expired records cut from the dataset at rest"
+same auto_purge_line "$(audit_events "$T/auto.log" purge | sed -n 1p)" "allowed|||1 expired record cut from the dataset at rest (serial 1): 4 remain"
 same auto_file_purged "$(records "$T/auto.pfs")" "records:    5 (4 present, 1 purged)
 deadlines:  2045-02-28 (earliest) to 2047-01-01 (latest)
 signature:  verified"

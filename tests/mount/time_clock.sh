@@ -64,7 +64,7 @@ clock_line_ok 2 && pass restart_clock_line || fail restart_clock_line "$(audit_e
 ft_set_bxl "2029-03-01 00:00:01"
 same next_deadline_after_set_back "$(listing pfs_tb)" "LEESMIJ-README R-LATE.txt "
 wait_for 3 count_ge 2 n_events "$LOG" expire
-same next_deadline_expire_line "$(audit_events "$LOG" expire | sed -n 2p)" "||R-MARCH|1 record no longer shown (retention)"
+same next_deadline_expire_line "$(audit_events "$LOG" expire | sed -n 2p)" "||R-MARCH|1 record no longer shown from 2029-02-28T23:00:00Z (retention)"
 ft_mount_stop && pass restart_clean_unmount || fail restart_clean_unmount "exit $DAEMON_RC: $(cat "$DAEMON_ERR")"
 
 # ---- a mark past the protocol end refuses a mount whose clock is inside the window

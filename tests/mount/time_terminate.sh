@@ -99,7 +99,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -le 2000 ] && pass expire_within_2s || fail expire_within_2s "${ms} ms"
 same terminated_empty "$(listing pfs_tb)" "LEESMIJ-README "
 same terminated_lookup "$(as pfs_pm cat "$MNT/T-ONE.txt" 2>&1)" "cat: $MNT/T-ONE.txt: No such file or directory"
-same terminated_expire_line "$(audit_events "$LOG" expire)" "|||3 records no longer shown (termination)"
+same terminated_expire_line "$(audit_events "$LOG" expire)" "|||3 records no longer shown from 2040-06-30T22:00:00Z (termination)"
 sleep 1.2
 same check_after_d "$("$PFS" check "$cfg" | grep -E '^(window|visible|next):')" "window:     2040-01-01 to 2045-12-31 inclusive (Europe/Brussels): terminated by notice
 visible:    0 records now (3 expired, 0 purged)

@@ -51,7 +51,7 @@ t0=$(date +%s%N)
 wait_for 3 expire_logged "$T/utc.log"
 ms=$((($(date +%s%N) - t0) / 1000000))
 if [ "$ms" -le 2000 ] && expire_logged "$T/utc.log"; then pass utc_expire_within_2s; else fail utc_expire_within_2s "no expire line after ${ms} ms"; fi
-same utc_expire_line "$(audit_events "$T/utc.log" expire)" "|||50 records no longer shown (protocol end)"
+same utc_expire_line "$(audit_events "$T/utc.log" expire)" "|||50 records no longer shown from 2022-06-30T22:00:00Z (protocol end)"
 same utc_after_end_empty "$(listing pfs_tb)" "LEESMIJ-README "
 same utc_after_end_lookup "$(as pfs_tb stat -c %s "$MNT/$PID_ID" 2>&1)" "stat: cannot statx '$MNT/$PID_ID': No such file or directory"
 same utc_after_end_cat "$(as pfs_tb cat "$MNT/$PID_ID" 2>&1)" "cat: $MNT/$PID_ID: No such file or directory"
@@ -103,7 +103,7 @@ for tz in America/New_York Asia/Tokyo; do
 	same "${n}_last_second_visible" "$(txt_count)" 50
 	ft_set "2022-06-30 22:00:01"
 	wait_for 3 expire_logged "$T/$n.log"
-	same "${n}_expire_line" "$(audit_events "$T/$n.log" expire)" "|||50 records no longer shown (protocol end)"
+	same "${n}_expire_line" "$(audit_events "$T/$n.log" expire)" "|||50 records no longer shown from 2022-06-30T22:00:00Z (protocol end)"
 	same "${n}_after_end_empty" "$(listing pfs_tb)" "LEESMIJ-README "
 	same "${n}_after_end_lookup" "$(as pfs_tb cat "$MNT/$PID_ID" 2>&1)" "cat: $MNT/$PID_ID: No such file or directory"
 	ft_mount_stop && pass "${n}_clean_unmount" || fail "${n}_clean_unmount" "exit $DAEMON_RC: $(cat "$DAEMON_ERR")"
