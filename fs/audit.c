@@ -339,7 +339,7 @@ static int audit_state_create(struct audit *a, char *err, size_t errlen)
 
 /* Drop a torn last line (a write cut short by ENOSPC or a crash). Returns the
  * number of bytes removed. */
-static ssize_t audit_mend(struct audit *a, const char *buf, size_t len)
+static ssize_t audit_mend(struct audit *a, const char *buf, size_t len, off_t from)
 {
 	size_t keep = len;
 
@@ -347,9 +347,26 @@ static ssize_t audit_mend(struct audit *a, const char *buf, size_t len)
 		keep--;
 	if (keep == len)
 		return 0;
-	if (ftruncate(a->fd, (off_t)keep) < 0)
+	if (ftruncate(a->fd, from + (off_t)keep) < 0)
 		return -errno;
 	return (ssize_t)(len - keep);
+}
+
+bool audit_line_seq(const char *line, size_t n, uint64_t *seq)
+{
+	static const char head[] = "{\"seq\":";
+	size_t i = sizeof(head) - 1;
+	uint64_t v = 0;
+
+	if (n <= i || memcmp(line, head, i) != 0 || line[i] < '0' || line[i] > '9')
+		return false;
+	for (; i < n && line[i] >= '0' && line[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	}
+	*seq = v;
+	return i < n && line[i] == ',';
 }
 
 /* Every byte after the MAC'd prefix is fixed: ","mac":"<64 hex>"} */
@@ -402,8 +419,8 @@ static int audit_replay(struct audit *a, const char *buf, size_t len, char *err,
 	while (off < len) {
 		const char *nl = memchr(buf + off, '\n', len - off);
 		size_t n = (size_t)(nl - (buf + off));
-		unsigned long long seq = 0;
-		if (sscanf(buf + off, "{\"seq\":%llu,", &seq) != 1)
+		uint64_t seq = 0;
+		if (!audit_line_seq(buf + off, n, &seq))
 			goto bad;
 		last = seq;
 		if (seq + 1 == a->seq) {
@@ -447,24 +464,85 @@ static int audit_log_open(struct audit *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* Mend and replay the current log file against the state. */
+/* Read the last `want` bytes of the log (fewer if it is shorter) into *buf,
+ * starting at a line boundary; *from is their offset in the file. */
+static int audit_tail_read(struct audit *a, int fd, off_t size, off_t want, char **buf, size_t *len,
+			   off_t *from)
+{
+	off_t off = size > want ? size - want : 0;
+	size_t got = 0, skip = 0;
+	char *b = malloc((size_t)(size - off) + 1);
+
+	if (!b)
+		return -ENOMEM;
+	while (got < (size_t)(size - off)) {
+		ssize_t n = pread(fd, b + got, (size_t)(size - off) - got, off + (off_t)got);
+		if (n <= 0) {
+			free(b);
+			return n < 0 ? -errno : -EIO;
+		}
+		got += (size_t)n;
+	}
+	if (off > 0) { /* start after the first line break: a whole line */
+		char *nl = memchr(b, '\n', got);
+		skip = nl ? (size_t)(nl - b) + 1 : got;
+	}
+	memmove(b, b + skip, got - skip);
+	*buf = b;
+	*len = got - skip;
+	*from = off + (off_t)skip;
+	(void)a;
+	return 0;
+}
+
+/* The tail of the log that reaches back to the line before the state's next
+ * one: the last MiB, widened until it does (or is the whole file). Mount time
+ * then does not grow with the log. */
+static int audit_tail(struct audit *a, int fd, char **buf, size_t *len, off_t *from)
+{
+	struct stat st;
+	off_t want = 1 << 20;
+	uint64_t first;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	for (;;) {
+		rc = audit_tail_read(a, fd, st.st_size, want, buf, len, from);
+		if (rc < 0 || *from == 0 || (audit_line_seq(*buf, *len, &first) && first < a->seq))
+			return rc;
+		free(*buf);
+		want *= 4;
+	}
+}
+
+/* Mend a torn last line and replay the log's tail against the state. */
 static int audit_recover(struct audit *a, ssize_t *mended, char *err, size_t errlen)
 {
-	uint8_t *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
-	int rc = util_read_file(a->log_path, &buf, &len, (size_t)1 << 34, err, errlen);
+	off_t from = 0;
+	int fd = open(a->log_path, O_RDONLY | O_CLOEXEC), rc;
 
-	if (rc < 0)
+	if (fd < 0) {
+		util_errf(err, errlen, "%s: %s", a->log_path, strerror(errno));
+		return -errno;
+	}
+	rc = audit_tail(a, fd, &buf, &len, &from);
+	close(fd);
+	if (rc < 0) {
+		util_errf(err, errlen, "%s: cannot read: %s", a->log_path, strerror(-rc));
 		return rc;
-	*mended = audit_mend(a, (char *)buf, len);
+	}
+	*mended = audit_mend(a, buf, len, from);
 	if (*mended < 0) {
 		util_errf(err, errlen, "%s: cannot mend a torn last line: %s", a->log_path,
 			  strerror((int)-*mended));
 		rc = (int)*mended;
 	} else {
 		len -= (size_t)*mended;
-		a->end = (off_t)len;
-		rc = audit_replay(a, (char *)buf, len, err, errlen);
+		a->end = from + (off_t)len;
+		rc = audit_replay(a, buf, len, err, errlen);
 	}
 	free(buf);
 	return rc;

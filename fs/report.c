@@ -46,9 +46,19 @@ static int j_string(const char **p, const char *end, char *out, size_t cap)
 				return -1;
 			c = **p;
 			if (c == 'u') {
-				unsigned v;
-				if (end - *p < 5 || sscanf(*p + 1, "%4x", &v) != 1)
+				unsigned v = 0;
+				if (end - *p < 5)
 					return -1;
+				for (int k = 1; k <= 4; k++) {
+					char h = (*p)[k];
+					int d = h >= '0' && h <= '9'   ? h - '0'
+						: h >= 'a' && h <= 'f' ? h - 'a' + 10
+						: h >= 'A' && h <= 'F' ? h - 'A' + 10
+								       : -1;
+					if (d < 0)
+						return -1;
+					v = v * 16 + (unsigned)d;
+				}
 				c = v < 0x80 ? (char)v : '?';
 				*p += 4;
 			} else if (c != '"' && c != '\\' && c != '/') {
@@ -147,8 +157,11 @@ static int r_parse(const char *line, size_t n, struct rline *l)
 
 	memset(l, 0, sizeof(*l));
 	l->uid = -1;
-	if (sscanf(line, "{\"seq\":%llu,", &l->seq) != 1 || n < 2 || line[n - 1] != '}')
+	uint64_t seq;
+
+	if (!audit_line_seq(line, n, &seq) || n < 2 || line[n - 1] != '}')
 		return -1;
+	l->seq = seq;
 	p++;
 	end--;
 	while (p < end) {
@@ -211,13 +224,13 @@ static int r_verify_line(void *ctx, const char *file, size_t lineno, const char 
 {
 	struct r_verify *v = ctx;
 	uint8_t mac[AUDIT_HASH_BYTES], got[AUDIT_HASH_BYTES];
-	unsigned long long seq;
+	uint64_t seq;
 	char prevhex[65];
 	const char *tail = line + n - AUDIT_TAIL_LEN;
 
 	if (torn)
 		return r_verify_fail(v, file, lineno, "torn last line (no newline): truncated");
-	if (n < AUDIT_TAIL_LEN + 12 || sscanf(line, "{\"seq\":%llu,", &seq) != 1)
+	if (n < AUDIT_TAIL_LEN + 12 || !audit_line_seq(line, n, &seq))
 		return r_verify_fail(v, file, lineno, "not an audit line");
 	if (!audit_tail_ok(line, n))
 		return r_verify_fail(v, file, lineno, "MAC does not verify: the line was altered");
@@ -226,7 +239,7 @@ static int r_verify_line(void *ctx, const char *file, size_t lineno, const char 
 		snprintf(why, sizeof(why),
 			 "line has seq %llu, expected %llu (a line was removed, "
 			 "inserted or reordered)",
-			 seq, (unsigned long long)v->seq);
+			 (unsigned long long)seq, (unsigned long long)v->seq);
 		return r_verify_fail(v, file, lineno, why);
 	}
 	sodium_bin2hex(prevhex, sizeof(prevhex), v->prev, sizeof(v->prev));

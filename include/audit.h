@@ -85,6 +85,9 @@ void audit_line_mac(uint8_t mac[AUDIT_HASH_BYTES], const uint8_t key[AUDIT_KEY_B
 		    const char *line, size_t len);
 void audit_key_ratchet(uint8_t key[AUDIT_KEY_BYTES]);
 
+/* The seq of a line that starts {"seq":N, (n bytes; no terminator needed). */
+bool audit_line_seq(const char *line, size_t n, uint64_t *seq);
+
 /* Does line (n bytes, no newline) end with exactly the fixed tail shape, so that
  * no byte of it escapes the MAC or the chain? */
 bool audit_tail_ok(const char *line, size_t n);
