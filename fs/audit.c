@@ -573,6 +573,15 @@ static int audit_file_check(struct audit *a)
 	return 0;
 }
 
+/* Save the state after a flush (and at a latch, reopen and close): the state may
+ * lag the log by the lines of one flush, which a restart replays from the log;
+ * saving per flush rather than per line keeps a syscall off every open. */
+static void audit_state_note(struct audit *a)
+{
+	if (audit_state_save(a) < 0)
+		audit_complain("cannot save the audit state", a->state_path, errno);
+}
+
 /* Before leaving a log file (rotation, reopen): flush it. A failure latches
  * like any failed flush. Called under a->mu. */
 static void audit_flush_leaving(struct audit *a, int fd)
@@ -581,6 +590,7 @@ static void audit_flush_leaving(struct audit *a, int fd)
 		return;
 	if (fdatasync(fd) == 0) {
 		a->flushed = a->written;
+		audit_state_note(a);
 		return;
 	}
 	int e = errno;
@@ -623,6 +633,7 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 		a->flushing = false;
 		if (r == 0) {
 			a->flushed = target;
+			audit_state_note(a);
 		} else if (!a->latched) {
 			/* sync=always: the waiting opens are refused, their lines revoked.
 			 * batch: they were answered already; nothing to revoke. */
@@ -668,8 +679,6 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 			   0);
 	audit_key_ratchet(a->key);
 	*my = a->written = a->seq++;
-	if (audit_state_save(a) < 0)
-		audit_complain("cannot save the audit state", a->state_path, errno);
 	return 0;
 }
 
@@ -716,6 +725,7 @@ static void audit_latch_note(struct audit *a)
 	audit_body(a, &body, &ev, "", a->latch_from, a->latch_to);
 	if (audit_append_locked(a, &body, &my) < 0)
 		audit_complain("cannot record the failed flush", a->log_path, EIO);
+	audit_state_note(a); /* a restart must know it follows a failed flush */
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -798,6 +808,8 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 				 .pid = pid,
 				 .profile = profile};
 
+	if (!a->o.max_per_minute && !a->o.max_per_minute_profile)
+		return true;
 	pthread_mutex_lock(&a->mu);
 	if (a->o.max_per_minute)
 		ok = audit_rate_slot_take(a, uid, NULL, a->o.max_per_minute, minute, &first);
@@ -936,7 +948,9 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	rc = audit_paths(a, o, err, errlen);
 	if (rc == 0)
 		rc = audit_start(a, &mended, err, errlen);
-	if (rc == 0 && (rc = audit_start_notes(a, mended)) < 0)
+	if (rc == 0 && (rc = audit_start_notes(a, mended)) == 0)
+		audit_state_note(a);
+	else if (rc < 0)
 		util_errf(err, errlen, "%s: cannot write: %s", a->log_path, strerror(-rc));
 	if (rc == 0 && o->sync == AUDIT_SYNC_BATCH) {
 		rc = -pthread_create(&a->flusher, NULL, audit_flusher_main, a);

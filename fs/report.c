@@ -211,7 +211,21 @@ struct r_verify {
 	uint64_t seq; /* expected next */
 	char *err;
 	size_t errlen;
+	/* --state: the daemon's (seq, prev, key) after its last flush; the chain must
+	 * pass through exactly that point */
+	uint8_t *state; /* sodium_malloc, 128 bytes, or NULL */
+	bool state_met, state_differs;
 };
+
+/* At the state's point of the chain, does the chain agree with it? */
+static void r_state_meet(struct r_verify *v)
+{
+	if (!v->state || v->seq != util_load_le64(v->state + 8))
+		return;
+	v->state_met = true;
+	v->state_differs = sodium_memcmp(v->state + 16, v->prev, 32) != 0 ||
+			   sodium_memcmp(v->state + 48, v->key, 32) != 0;
+}
 
 static int r_verify_fail(struct r_verify *v, const char *file, size_t lineno, const char *why)
 {
@@ -253,6 +267,7 @@ static int r_verify_line(void *ctx, const char *file, size_t lineno, const char 
 	crypto_generichash(v->prev, sizeof(v->prev), (const uint8_t *)line, n, NULL, 0);
 	audit_key_ratchet(v->key);
 	v->seq++;
+	r_state_meet(v);
 	return 0;
 }
 
@@ -275,8 +290,8 @@ static int r_key_load(uint8_t *key, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-/* The daemon's state must hold the key and hash that follow the last line. */
-static int r_state_check(const struct r_verify *v, const char *path, char *err, size_t errlen)
+/* Load the daemon's state for the walk. */
+static int r_state_load(struct r_verify *v, const char *path, char *err, size_t errlen)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -284,26 +299,37 @@ static int r_state_check(const struct r_verify *v, const char *path, char *err, 
 
 	if (rc < 0)
 		return rc;
-	if (len < 80 || memcmp(buf, "PFSAUDS1", 8) != 0) {
+	if (len < 128 || memcmp(buf, "PFSAUDS1", 8) != 0 || !(v->state = sodium_malloc(128))) {
 		util_errf(err, errlen, "%s: not an audit state file", path);
 		rc = -EINVAL;
-	} else if (util_load_le64(buf + 8) != v->seq) {
-		util_errf(err, errlen,
-			  "%s: the log ends at line %llu, but the daemon's state says line "
-			  "%llu was the last written: lines were cut from the end",
-			  path, (unsigned long long)v->seq - 1,
-			  (unsigned long long)util_load_le64(buf + 8) - 1);
-		rc = -EBADMSG;
-	} else if (sodium_memcmp(buf + 16, v->prev, 32) != 0 ||
-		   sodium_memcmp(buf + 48, v->key, 32) != 0) {
-		util_errf(err, errlen,
-			  "%s: the log's last line (%llu) is not the one the daemon wrote", path,
-			  (unsigned long long)v->seq - 1);
-		rc = -EBADMSG;
+	} else {
+		memcpy(v->state, buf, 128);
 	}
 	sodium_memzero(buf, len);
 	free(buf);
 	return rc;
+}
+
+/* After the walk: the chain must have passed through the state's point. The
+ * state may lag the log by the lines of one flush (a killed daemon), never lead
+ * it: a log that ends before the state's point had lines cut from its end. */
+static int r_state_check(const struct r_verify *v, const char *path, char *err, size_t errlen)
+{
+	uint64_t want = util_load_le64(v->state + 8);
+
+	if (!v->state_met) {
+		util_errf(err, errlen,
+			  "%s: the log ends at line %llu, but the daemon's state says line "
+			  "%llu was written: lines were cut from the end",
+			  path, (unsigned long long)v->seq - 1, (unsigned long long)want - 1);
+		return -EBADMSG;
+	}
+	if (v->state_differs) {
+		util_errf(err, errlen, "%s: line %llu is not the one the daemon wrote", path,
+			  (unsigned long long)want - 1);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 int report_verify(const char *const *files, size_t n, const char *key_path, const char *state_path,
@@ -313,12 +339,17 @@ int report_verify(const char *const *files, size_t n, const char *key_path, cons
 	    .key = sodium_malloc(AUDIT_KEY_BYTES), .seq = 1, .err = err, .errlen = errlen};
 	int rc = v.key ? r_key_load(v.key, key_path, err, errlen) : -ENOMEM;
 
+	if (rc == 0 && state_path) {
+		rc = r_state_load(&v, state_path, err, errlen);
+		r_state_meet(&v); /* a state at the very start (no line yet) */
+	}
 	if (rc == 0)
 		rc = r_walk(files, n, r_verify_line, &v, err, errlen);
 	if (rc == 0 && state_path)
 		rc = r_state_check(&v, state_path, err, errlen);
 	*lines = v.seq - 1;
 	sodium_free(v.key);
+	sodium_free(v.state);
 	return rc;
 }
 

@@ -58,7 +58,7 @@ refuse torn_middle_file 1 "protocolfs: audit verify: e.nonl:17: torn last line (
 sed '$d' $C >e.short
 run_exact last_line_removed_no_state 0 "41 lines verified" "" "$W" verify --key audit.key $A $B e.short
 # (the state holds the next line's seq, 43)
-refuse last_line_removed_state 1 "protocolfs: audit verify: audit.state: the log ends at line 41, but the daemon's state says line 42 was the last written: lines were cut from the end" \
+refuse last_line_removed_state 1 "protocolfs: audit verify: audit.state: the log ends at line 41, but the daemon's state says line 42 was written: lines were cut from the end" \
 	"$W" verify --key audit.key --state audit.state $A $B e.short
 sed '6,$d' $C >e.short11
 # cut_found NAME ENDS_AT FILES... — refused against the state, naming where the log
@@ -67,8 +67,8 @@ cut_found() {
 	local name=$1 at=$2
 	shift 2
 	verify --key audit.key --state audit.state "$@" >"$T/.out" 2>"$T/.err"
-	same "$name" "$? $(sed -E 's/says line [0-9]+ was the last written/says line N was the last written/' "$T/.err")$(cat "$T/.out")" \
-		"1 protocolfs: audit verify: audit.state: the log ends at line $at, but the daemon's state says line N was the last written: lines were cut from the end"
+	same "$name" "$? $(sed -E 's/says line [0-9]+ was written/says line N was written/' "$T/.err")$(cat "$T/.out")" \
+		"1 protocolfs: audit verify: audit.state: the log ends at line $at, but the daemon's state says line N was written: lines were cut from the end"
 }
 cut_found eleven_lines_removed_state 31 $A $B e.short11
 cut_found newest_file_removed_state 26 $A $B
