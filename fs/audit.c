@@ -53,9 +53,10 @@ struct audit {
 	off_t end;    /* offset after the last whole line */
 	uint64_t seq; /* of the next line */
 	uint8_t prev[AUDIT_HASH_BYTES];
-	uint8_t *key;	  /* sodium_malloc: key of line seq */
-	uint64_t written; /* last seq written */
-	uint64_t flushed; /* last seq known durable */
+	uint8_t *key;	    /* sodium_malloc: key of line seq */
+	uint8_t *state_buf; /* sodium_malloc: the state file's bytes while writing */
+	uint64_t written;   /* last seq written */
+	uint64_t flushed;   /* last seq known durable */
 	bool flushing;
 	bool latched;	  /* a flush failed: refuse until restart */
 	bool latch_noted; /* the flush-failed line has been attempted */
@@ -265,13 +266,12 @@ static void audit_seal_line(struct audit *a, struct jbuf *b, const struct jbuf *
 
 /* ------------------------------------------------------------ state */
 
+/* Called under a->mu (or before threads start): a->state_buf is shared. */
 static int audit_state_save(struct audit *a)
 {
-	uint8_t *s = sodium_malloc(STATE_SIZE);
+	uint8_t *s = a->state_buf;
 	int rc = 0;
 
-	if (!s)
-		return -ENOMEM;
 	memset(s, 0, STATE_SIZE);
 	memcpy(s, STATE_MAGIC, 8);
 	util_store_le64(s + 8, a->seq);
@@ -282,7 +282,7 @@ static int audit_state_save(struct audit *a)
 	s[96] = a->latched; /* a restart after a failed flush is logged */
 	if (pwrite(a->state_fd, s, STATE_SIZE, 0) != STATE_SIZE)
 		rc = -EIO;
-	sodium_free(s);
+	sodium_memzero(s, STATE_SIZE);
 	return rc;
 }
 
@@ -932,8 +932,11 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (!a || !(a->key = sodium_malloc(AUDIT_KEY_BYTES))) {
+	if (!a || !(a->key = sodium_malloc(AUDIT_KEY_BYTES)) ||
+	    !(a->state_buf = sodium_malloc(STATE_SIZE))) {
 		util_errf(err, errlen, "out of memory");
+		if (a)
+			sodium_free(a->key);
 		free(a);
 		return rc;
 	}
@@ -1007,6 +1010,7 @@ void audit_close(struct audit *a)
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
 	sodium_free(a->key);
+	sodium_free(a->state_buf);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
