@@ -76,9 +76,13 @@ done
 step "The admin (root, profile beheerder) sees no person files, only:"
 ls "$D/mnt"
 cat "$D/mnt/LEESMIJ-README"
+step "Every open is in the audit log (Art. 6): who saw $id, and the chain verified"
+run "$PFS" audit report --record "${id%.txt}" "$D/audit.log"
+run "$PFS" audit verify --key "$D/audit-verify.key" "$D/audit.log"
 step "Try it"
 cat <<TXT
   su -s /bin/bash demo_partner -c 'ls $D/mnt | head; grep -r Arabisch $D/mnt | head -3'
   su -s /bin/bash demo_begeleider -c 'getfattr -d $D/mnt/$id'
+  $PFS audit anomalies $D/audit.log
   stop:  make demo-stop     (or: fusermount3 -u $D/mnt)
 TXT
