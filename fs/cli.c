@@ -377,20 +377,32 @@ static int cli_service_open(const char *cmd, const char *config, struct service 
 	return rc;
 }
 
-static int cmd_profiles(int argc, char **argv)
+/* A command that takes CONFIG, loads it as the daemon would, and prints. */
+static int cli_config_command(const char *cmd, int argc, char **argv, const char *usage,
+			      void (*print)(struct service *svc))
 {
 	struct service *svc = NULL;
 	const char *pos[1];
-	int n, rc = cli_parse("profiles", argc, argv, NULL, pos, 1, 1, &n, profiles_usage);
+	int n, rc = cli_parse(cmd, argc, argv, NULL, pos, 1, 1, &n, usage);
 
 	if (rc)
 		return rc > 0 ? CLI_OK : CLI_ERROR;
-	rc = cli_service_open("profiles", pos[0], &svc);
+	rc = cli_service_open(cmd, pos[0], &svc);
 	if (rc < 0)
 		return cli_status(rc);
-	cli_profiles_print(svc);
+	print(svc);
 	service_close(svc);
 	return CLI_OK;
+}
+
+static void cli_profiles_only(struct service *svc)
+{
+	cli_profiles_print(svc);
+}
+
+static int cmd_profiles(int argc, char **argv)
+{
+	return cli_config_command("profiles", argc, argv, profiles_usage, cli_profiles_only);
 }
 
 static void cli_notice_quiet(void *arg, const char *file, int rc, int64_t at, const char *msg)
@@ -484,18 +496,7 @@ static void cli_check_print(struct service *svc)
 
 static int cmd_check(int argc, char **argv)
 {
-	struct service *svc = NULL;
-	const char *pos[1];
-	int n, rc = cli_parse("check", argc, argv, NULL, pos, 1, 1, &n, check_usage);
-
-	if (rc)
-		return rc > 0 ? CLI_OK : CLI_ERROR;
-	rc = cli_service_open("check", pos[0], &svc);
-	if (rc < 0)
-		return cli_status(rc);
-	cli_check_print(svc);
-	service_close(svc);
-	return CLI_OK;
+	return cli_config_command("check", argc, argv, check_usage, cli_check_print);
 }
 
 /* ------------------------------------------------------------------- mount */
