@@ -4,18 +4,21 @@
 # Generates 300 synthetic newcomers, makes the agency's and the city's keys, seals
 # the export under a demo protocol whose window holds today (the seed protocol's
 # own window ended on 30 June 2022), inspects the result, and mounts it with
-# allow_other at demo/mnt with three demo users of different function profiles.
+# allow_other at /srv/inburgering-demo (outside the checkout, which may sit in a
+# folder other users cannot enter, such as /root) with three demo users of
+# different function profiles.
 # `make demo-stop` (or `sh tests/demo.sh stop`) unmounts and removes the users.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 TOP=$(pwd)
 D="$TOP/demo"
+MNT=/srv/inburgering-demo
 PFS="$TOP/protocolfs"
 USERS="demo_begeleider demo_medewerker demo_partner"
 
 stop() {
-	if grep -q " $D/mnt " /proc/self/mountinfo 2>/dev/null; then
-		fusermount3 -u "$D/mnt" && echo "demo: unmounted $D/mnt"
+	if grep -q " $MNT " /proc/self/mountinfo 2>/dev/null; then
+		fusermount3 -u "$MNT" && echo "demo: unmounted $MNT"
 	fi
 	for u in $USERS; do userdel "$u" 2>/dev/null; done
 	groupdel demo_partners 2>/dev/null
@@ -28,7 +31,7 @@ if [ "${1:-}" = stop ]; then
 fi
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it mounts and creates demo users)" >&2; exit 2; }
 stop >/dev/null
-rm -rf "$D" && mkdir -p "$D/state" "$D/mnt" && chmod 755 "$D" || exit 2
+rm -rf "$D" && mkdir -p "$D/state" "$MNT" && chmod 755 "$D" "$MNT" || exit 2
 step() { printf '\n== %s\n' "$*"; }
 run() { echo "\$ $*"; "$@" || exit 2; }
 
@@ -65,24 +68,25 @@ sed -e "s|^path = .*|path = dataset.pfs|" -e "s|^issuer_key = .*|issuer_key = ag
 	conf/mechelen.ini >"$D/mechelen.ini"
 run "$PFS" check "$D/mechelen.ini"
 
-step "6. Mount with allow_other at $D/mnt"
-run "$PFS" mount "$D/mechelen.ini" "$D/mnt" -o allow_other
-grep " $D/mnt " /proc/self/mountinfo | sed 's/^/   /'
-id=$(su -s /bin/sh demo_begeleider -c "ls '$D/mnt'" | grep '\.txt$' | head -1)
+step "6. Mount with allow_other at $MNT"
+run "$PFS" mount "$D/mechelen.ini" "$MNT" -o allow_other
+grep " $MNT " /proc/self/mountinfo | sed 's/^/   /'
+id=$(su -s /bin/sh demo_begeleider -c "ls '$MNT'" | grep '\.txt$' | head -1)
+[ -n "$id" ] || { echo "demo: demo_begeleider sees no person file in $MNT" >&2; exit 2; }
 for u in demo_begeleider demo_medewerker demo_partner; do
 	step "What $u sees in $id"
-	su -s /bin/sh "$u" -c "cat '$D/mnt/$id'"
+	su -s /bin/sh "$u" -c "cat '$MNT/$id'"
 done
 step "The admin (root, profile beheerder) sees no person files, only:"
-ls "$D/mnt"
-cat "$D/mnt/LEESMIJ-README"
+ls "$MNT"
+cat "$MNT/LEESMIJ-README"
 step "Every open is in the audit log (Art. 6): who saw $id, and the chain verified"
 run "$PFS" audit report --record "${id%.txt}" "$D/audit.log"
 run "$PFS" audit verify --key "$D/audit-verify.key" "$D/audit.log"
 step "Try it"
 cat <<TXT
-  su -s /bin/bash demo_partner -c 'ls $D/mnt | head; grep -r Arabisch $D/mnt | head -3'
-  su -s /bin/bash demo_begeleider -c 'getfattr -d $D/mnt/$id'
+  su -s /bin/bash demo_partner -c 'ls $MNT | head; grep -r Arabisch $MNT | head -3'
+  su -s /bin/bash demo_begeleider -c 'getfattr -d $MNT/$id'
   $PFS audit anomalies $D/audit.log
-  stop:  make demo-stop     (or: fusermount3 -u $D/mnt)
+  stop:  make demo-stop     (or: fusermount3 -u $MNT)
 TXT
