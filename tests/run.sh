@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.." || exit 2
 # The mount tests run helpers as other users: a checkout they cannot read (one
 # under /root, say) is copied to a world-readable folder and tested there.
 if [ "$(id -u)" = 0 ] && [ -z "${PFS_TEST_COPY:-}" ] &&
-	! setpriv --reuid=65534 --regid=65534 --clear-groups test -r tests/run.sh 2>/dev/null; then
+	! setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$(pwd)/tests/run.sh" 2>/dev/null; then
 	copy=$(mktemp -d /tmp/protocolfs-check.XXXXXX) || exit 2
 	chmod 755 "$copy"
 	tar -cf - --exclude=./.git --exclude=./demo . | tar -xf - -C "$copy" || exit 2
