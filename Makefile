@@ -90,7 +90,7 @@ bench: all
 	@echo "benchmarks: see tests/bench/README.md"
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/sbin
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 protocolfs $(DESTDIR)$(PREFIX)/bin/protocolfs
 
 format:

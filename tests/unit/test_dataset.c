@@ -21,10 +21,10 @@ static struct keys_public iss_pub, rcp_pub, other_iss_pub;
 
 static const char *ids[] = {"B-2", "A.1", "C_3", "a0"};
 static const char *vals[4][3] = {
-	{"Amina", "Bruul 12; bus 3\n2800 Mechelen", "+32 470 12 34 56"},
-	{"Oleksandra", "", "+32 471 00 00 00"},
-	{"Şükrü", "Hoogstraat \"5\"", ""},
-	{"José", "Nekkerspoel 1", "+32 499 99 99 99"},
+    {"Amina", "Bruul 12; bus 3\n2800 Mechelen", "+32 470 12 34 56"},
+    {"Oleksandra", "", "+32 471 00 00 00"},
+    {"Şükrü", "Hoogstraat \"5\"", ""},
+    {"José", "Nekkerspoel 1", "+32 499 99 99 99"},
 };
 static const char *shared[] = {"2021-09-01", "2022-06-30", "2024-02-29", "2021-07-01"};
 
@@ -232,7 +232,8 @@ TEST(purge_keeps_signature)
 		CHECK_INT(dataset_record_open(p, (size_t)k, &rec, err, sizeof(err)), -ENOENT);
 		k = dataset_find(p, "C_3", 3);
 		CHECK_INT(dataset_record_open(p, (size_t)k, &rec, err, sizeof(err)), 0);
-		CHECK(rec.vlen[0] == strlen("Şükrü") && memcmp(rec.value[0], "Şükrü", rec.vlen[0]) == 0);
+		CHECK(rec.vlen[0] == strlen("Şükrü") &&
+		      memcmp(rec.value[0], "Şükrü", rec.vlen[0]) == 0);
 	}
 	dataset_record_free(&rec);
 	dataset_close(p);

@@ -22,7 +22,7 @@ static int unit_failed_here;
 	do {                                                                                       \
 		const char *g_ = (got), *w_ = (want);                                              \
 		if (!g_ || strcmp(g_, w_) != 0) {                                                  \
-			printf("  check failed %s:%d: got \"%s\", want \"%s\"\n", __FILE__,         \
+			printf("  check failed %s:%d: got \"%s\", want \"%s\"\n", __FILE__,        \
 			       __LINE__, g_ ? g_ : "(null)", w_);                                  \
 			unit_failed_here++;                                                        \
 		}                                                                                  \
@@ -32,7 +32,7 @@ static int unit_failed_here;
 	do {                                                                                       \
 		long long g_ = (long long)(got), w_ = (long long)(want);                           \
 		if (g_ != w_) {                                                                    \
-			printf("  check failed %s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__,  \
+			printf("  check failed %s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__, \
 			       #got, g_, w_);                                                      \
 			unit_failed_here++;                                                        \
 		}                                                                                  \
@@ -51,7 +51,7 @@ static int unit_failed_here;
 	}                                                                                          \
 	static void test_body_##name(void)
 
-#define RUN(name) test_##name()
+#define RUN(name)   test_##name()
 #define UNIT_EXIT() return unit_failed_total ? 1 : 0
 
 #endif
