@@ -54,7 +54,11 @@ mkdir -p "$S/mnt/disk" "$S/mnt/ram" "$S/mnt/bindfs" "$S/ram"
 chmod 755 "$BENCH_ROOT" "$S" "$S/mnt"
 useradd -M -N -g nogroup -s /usr/sbin/nologin "$U" || exit 2
 gcc -O2 -pthread -o "$S/openbench" "$REPO/tests/bench/openbench.c" || exit 2
+TREE="commit $(git -C "$REPO" rev-parse --short HEAD)"
+DIRTY=$(git -C "$REPO" --no-optional-locks status --porcelain -- fs include Makefile | wc -l)
+[ "$DIRTY" = 0 ] || TREE="$TREE + uncommitted changes in $DIRTY product files"
 cp "$PFS" "$S/protocolfs" && PFS="$S/protocolfs" || exit 2
+TREE="$TREE, protocolfs sha256 $(sha256sum "$PFS" | cut -c1-12)"
 mount -t tmpfs -o size=2g,mode=755 pfs-bench-audit "$S/ram" || exit 2
 
 cd "$S" || exit 2
@@ -132,7 +136,7 @@ for f in $FSS; do
 	printf 'cpu\t1\t%s\t%s\n' "$f" "$(cpu_s "$(daemon_pid "$S/mnt/$f")")" >>"$RAW"
 done
 
-echo "N = $N, $(date +%Y-%m-%d), $RUNS interleaved runs, medians; disk = audit log and state on $(findmnt -n -o FSTYPE -T "$S"), ram = on tmpfs"
+echo "N = $N, $TREE, $(date +%Y-%m-%d), $RUNS interleaved runs, medians; disk = audit log and state on $(findmnt -n -o FSTYPE -T "$S"), ram = on tmpfs"
 echo
 echo "| row | protocolfs, audit on disk | protocolfs, audit on tmpfs | bindfs |"
 echo "| --- | --- | --- | --- |"
