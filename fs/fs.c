@@ -593,7 +593,9 @@ static void pfs_opendir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino,
 		fuse_reply_err(req, EIO);
 		return;
 	}
-	fi->fh = (uint64_t)prof; /* the listing belongs to the opener's profile */
+	/* The listing belongs to the opener's profile in this generation: a reload
+	 * may renumber profiles, so the handle carries both. */
+	fi->fh = fs->gen << 32 | (uint64_t)prof;
 	fuse_reply_open(req, fi);
 }
 
@@ -614,12 +616,17 @@ static bool pfs_dir_add(fuse_req_t req, char *buf, size_t size, size_t *pos, con
 static void pfs_readdir_in(fuse_req_t req, struct pfs *fs, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
-	int prof = (int)fi->fh;
-	char *buf = malloc(size), name[DATASET_ID_MAX + 8];
+	int prof = (int)(fi->fh & 0xffffffffu);
+	char *buf = NULL, name[DATASET_ID_MAX + 8];
 	int64_t now = pfs_now(fs);
 	size_t pos = 0;
 	bool more = true;
 
+	if (fi->fh >> 32 != fs->gen) {
+		fuse_reply_err(req, ESTALE); /* opened before a reload */
+		return;
+	}
+	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
