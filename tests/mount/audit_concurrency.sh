@@ -14,8 +14,7 @@
 #     CPU).
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/../lib/mount.sh"
-PY="$(cd "$(dirname "$0")" && pwd)/py3"
-PY3=/usr/bin/python3
+source "$(dirname "$0")/py3/audit.bash"
 fixture_users
 fixture_dataset
 fixture_config
@@ -23,7 +22,6 @@ SPEC=pfs_tb:3,pfs_pm:3,pfs_pa:2 # 8 threads
 THREADS=8
 KEY="$T/audit.key"
 LOG="$T/audit.log"
-alog() { $PY3 "$PY/auditlog.py" "$@"; }
 last_seq() { alog last "$LOG"; }
 
 # verify_after_kill NAME — the log verifies; a kill -9 inside a write(2) may leave

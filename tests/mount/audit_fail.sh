@@ -22,19 +22,10 @@
 # Each part has its own log, key and state (the config's [audit] paths changed).
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/../lib/mount.sh"
-PY="$(cd "$(dirname "$0")" && pwd)/py3"
-PY3=/usr/bin/python3
+source "$(dirname "$0")/py3/audit.bash"
 fixture_users
 fixture_dataset
 fixture_config
-alog() { $PY3 "$PY/auditlog.py" "$@"; }
-open1() {
-	local u=$1
-	shift
-	as "$u" $PY3 "$PY/open1.py" "$@"
-}
-F1="$MNT/INB0000001.txt"
-F2="$MNT/INB0000002.txt"
 
 # use_log NAME [LOGPATH] — give the next mount its own log, key and state.
 use_log() {
