@@ -512,28 +512,6 @@ static const char mount_usage[] =
     "ro,nosuid,nodev,noexec. Unmount with fusermount3 -u MOUNTPOINT, umount, or\n"
     "SIGTERM/SIGINT.\n";
 
-/* A mount outside the protocol window serves nothing: refuse it with the date. */
-static int cli_window_check(const struct service *svc, char *err, size_t errlen)
-{
-	const struct dataset_terms *t = dataset_terms(svc->ds);
-	int64_t now = cli_now(svc);
-	char d[CLOCK_DATE_LEN];
-
-	if (now < expiry_window_start(svc->exp)) {
-		clock_format_date(t->start_day, d);
-		util_errf(err, errlen, "protocol %s starts on %s (%s): nothing may be served yet",
-			  t->protocol_id, d, t->timezone);
-		return -EACCES;
-	}
-	if (now >= expiry_window_end(svc->exp)) {
-		clock_format_date(t->end_day, d);
-		util_errf(err, errlen, "protocol %s ended on %s (%s): nothing may be served",
-			  t->protocol_id, d, t->timezone);
-		return -EACCES;
-	}
-	return 0;
-}
-
 /* Mounted: a background daemon tells its parent and leaves the terminal. */
 static void cli_ready(void *arg)
 {
@@ -567,8 +545,6 @@ static int cli_mount_run(const char *config, const char *mnt, const char *opts, 
 	char err[ERRLEN];
 	int rc = service_open(&svc, config, err, sizeof(err));
 
-	if (rc == 0 && (rc = cli_window_check(svc, err, sizeof(err))) < 0)
-		service_close(svc);
 	if (rc == 0)
 		rc = fs_serve(svc, &o, err, sizeof(err));
 	if (rc < 0 && report_fd >= 0) {

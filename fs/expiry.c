@@ -172,6 +172,32 @@ size_t expiry_scan(const struct expiry *e, int64_t now, int64_t *next)
 	return e->npresent - pos;
 }
 
+int expiry_in_force(const struct expiry *e, const struct dataset_terms *t, int64_t now, char *err,
+		    size_t errlen)
+{
+	char d[CLOCK_DATE_LEN], when[21];
+
+	if (now < e->start_at) {
+		clock_format_date(t->start_day, d);
+		util_errf(err, errlen, "protocol %s starts on %s (%s): nothing may be served yet",
+			  t->protocol_id, d, t->timezone);
+		return -EACCES;
+	}
+	if (now >= e->end_at) {
+		clock_format_date(t->end_day, d);
+		util_errf(err, errlen, "protocol %s ended on %s (%s): nothing may be served",
+			  t->protocol_id, d, t->timezone);
+		return -EACCES;
+	}
+	if (now >= atomic_load(&e->term_at)) {
+		clock_format_utc(atomic_load(&e->term_at), when);
+		util_errf(err, errlen, "protocol %s was terminated by notice from %s",
+			  t->protocol_id, when);
+		return -EACCES;
+	}
+	return 0;
+}
+
 void expiry_terminate(struct expiry *e, int64_t at)
 {
 	int64_t cur = atomic_load(&e->term_at);

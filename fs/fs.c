@@ -1467,6 +1467,10 @@ static int pfs_prepare(struct pfs_daemon *d, struct service *svc, char *err, siz
 {
 	int rc = clock_mark_open(&d->mark, svc->cfg->state_dir, err, errlen);
 
+	/* outside the window: refused before the audit log is even opened */
+	if (rc == 0)
+		rc = expiry_in_force(svc->exp, dataset_terms(svc->ds),
+				     clock_mark_now(d->mark, NULL), err, errlen);
 	if (rc == 0)
 		rc = service_serial_check(svc, err, errlen);
 	if (rc == 0)
@@ -1481,14 +1485,8 @@ static int pfs_prepare(struct pfs_daemon *d, struct service *svc, char *err, siz
 	}
 	stat(svc->cfg->dataset, &d->ds_stat);
 	pfs_notices(d);
-	if (expiry_termination(svc->exp) <= clock_mark_now(d->mark, NULL)) {
-		char when[21];
-		clock_format_utc(expiry_termination(svc->exp), when);
-		util_errf(err, errlen, "protocol %s was terminated by notice from %s",
-			  d->cur->t->protocol_id, when);
-		return -EACCES;
-	}
-	return service_serial_store(svc, err, errlen);
+	rc = expiry_in_force(svc->exp, d->cur->t, clock_mark_now(d->mark, NULL), err, errlen);
+	return rc < 0 ? rc : service_serial_store(svc, err, errlen);
 }
 
 int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size_t errlen)

@@ -36,6 +36,12 @@ const char *expiry_record_reason(const struct expiry *e, size_t i);
  * disappears (INT64_MAX when none will). O(log records). */
 size_t expiry_scan(const struct expiry *e, int64_t now, int64_t *next);
 
+/* Is the protocol in force at now (inside the window, before any termination)?
+ * 0, or -EACCES with a message giving the date it starts, ended, or was
+ * terminated from. t are the dataset's terms the expiry was built from. */
+int expiry_in_force(const struct expiry *e, const struct dataset_terms *t, int64_t now, char *err,
+		    size_t errlen);
+
 /* A termination notice (Art. 8, 12): from instant at, nothing is visible. Only
  * ever moves earlier. Safe to call while other threads read. */
 void expiry_terminate(struct expiry *e, int64_t at);
