@@ -125,6 +125,17 @@ int clock_parse_retention(const char *s, int *months)
 	return 0;
 }
 
+int clock_tz_adopt(const char *tz)
+{
+	if (clock_tz_check(tz) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&clock_tz_lock);
+	setenv("TZ", tz, 1);
+	tzset();
+	pthread_mutex_unlock(&clock_tz_lock);
+	return 0;
+}
+
 int clock_tz_check(const char *tz)
 {
 	char path[512];
@@ -146,6 +157,13 @@ static int clock_with_tz(const char *tz, void (*fn)(void *), void *arg)
 		return -EINVAL;
 	pthread_mutex_lock(&clock_tz_lock);
 	cur = getenv("TZ");
+	if (cur && strcmp(cur, tz) == 0) {
+		/* already the process's zone (clock_tz_adopt): no environment writes,
+		 * which other threads' getenv (syslog, localtime) could race with */
+		fn(arg);
+		pthread_mutex_unlock(&clock_tz_lock);
+		return 0;
+	}
 	old = cur ? strdup(cur) : NULL;
 	setenv("TZ", tz, 1);
 	tzset();

@@ -1467,6 +1467,8 @@ static int pfs_prepare(struct pfs_daemon *d, struct service *svc, char *err, siz
 {
 	int rc = clock_mark_open(&d->mark, svc->cfg->state_dir, err, errlen);
 
+	if (rc == 0)
+		clock_tz_adopt(dataset_terms(svc->ds)->timezone); /* before any thread */
 	/* outside the window: refused before the audit log is even opened */
 	if (rc == 0)
 		rc = expiry_in_force(svc->exp, dataset_terms(svc->ds),

@@ -40,6 +40,10 @@ int clock_parse_retention(const char *s, int *months);
 int clock_day_start(const char *tz, int32_t day, int64_t *utc);
 int clock_day_of(const char *tz, int64_t t, int32_t *day);
 
+/* Make tz the process's time zone, once, before threads start (the daemon):
+ * later conversions in that zone then never write the environment. */
+int clock_tz_adopt(const char *tz);
+
 /* 0 when tz names a zone this machine knows (a file under /usr/share/zoneinfo). */
 int clock_tz_check(const char *tz);
 
