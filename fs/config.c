@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
@@ -546,6 +547,49 @@ static int cfg_duties_check(const struct config *cfg, char *err, size_t errlen)
 	return rc;
 }
 
+/* The digest covers what the file says and what the name service resolved it to
+ * (see struct config). */
+static int cfg_digest(struct config *cfg, char *err, size_t errlen)
+{
+	crypto_generichash_state st;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = util_read_file(cfg->path, &buf, &len, 16u << 20, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	crypto_generichash_init(&st, NULL, 0, sizeof(cfg->digest));
+	crypto_generichash_update(&st, buf, len);
+	free(buf);
+	for (size_t p = 0; p < cfg->nprofiles; p++) {
+		const struct config_profile *pr = &cfg->profiles[p];
+		uint8_t n[16];
+		util_store_le64(n, pr->nuids);
+		util_store_le64(n + 8, pr->ngids);
+		crypto_generichash_update(&st, n, sizeof(n));
+		for (size_t i = 0; i < pr->nuids; i++) {
+			util_store_le64(n, pr->uids[i]);
+			crypto_generichash_update(&st, n, 8);
+		}
+		for (size_t i = 0; i < pr->ngids; i++) {
+			util_store_le64(n, pr->gids[i]);
+			crypto_generichash_update(&st, n, 8);
+		}
+	}
+	crypto_generichash_final(&st, cfg->digest, sizeof(cfg->digest));
+	return 0;
+}
+
+void config_digest_hex(const struct config *cfg, char out[2 * CONFIG_DIGEST_BYTES + 1])
+{
+	sodium_bin2hex(out, 2 * CONFIG_DIGEST_BYTES + 1, cfg->digest, sizeof(cfg->digest));
+}
+
+bool config_same(const struct config *a, const struct config *b)
+{
+	return sodium_memcmp(a->digest, b->digest, sizeof(a->digest)) == 0;
+}
+
 int config_load(struct config **out, const char *path, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -579,6 +623,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 		rc = cfg_required_check(cfg, ini, err, errlen);
 	if (rc == 0)
 		rc = cfg_duties_check(cfg, err, errlen);
+	if (rc == 0)
+		rc = cfg_digest(cfg, err, errlen);
 	if (rc < 0)
 		goto fail;
 	for (size_t p = 0; p < cfg->nprofiles; p++)

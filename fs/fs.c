@@ -985,13 +985,23 @@ static int pfs_audit_life(struct audit *a, const char *event, const char *result
 	return audit_append(a, &ev);
 }
 
-static int pfs_audit_config(const struct pfs *fs)
+/* The config line: its profiles and digest, and the digest it replaces (was),
+ * so that every change of who may see what is on the record (Art. 4). */
+static int pfs_audit_config(const struct pfs *fs, const struct config *was)
 {
-	char d[PATH_MAX + CONFIG_PROFILES_MAX * (CONFIG_NAME_MAX + 1) + 32];
+	char d[PATH_MAX + CONFIG_PROFILES_MAX * (CONFIG_NAME_MAX + 1) + 200];
+	char hex[2 * CONFIG_DIGEST_BYTES + 1], old[2 * CONFIG_DIGEST_BYTES + 1];
 	size_t off = (size_t)snprintf(d, sizeof(d), "config %s; profiles:", fs->cfg->path);
 
 	for (size_t p = 0; p < fs->nprof && off < sizeof(d); p++)
 		off += (size_t)snprintf(d + off, sizeof(d) - off, " %s", fs->cfg->profiles[p].name);
+	config_digest_hex(fs->cfg, hex);
+	if (off < sizeof(d))
+		off += (size_t)snprintf(d + off, sizeof(d) - off, "; digest %s", hex);
+	if (was && off < sizeof(d)) {
+		config_digest_hex(was, old);
+		snprintf(d + off, sizeof(d) - off, " (was %s)", old);
+	}
 	return pfs_audit_life(fs->audit, "config", NULL, NULL, NULL, d);
 }
 
@@ -999,7 +1009,7 @@ static int pfs_audit_mount(const struct pfs *fs, const char *mnt)
 {
 	char d[PATH_MAX * 2 + 256];
 
-	if (pfs_audit_config(fs) < 0)
+	if (pfs_audit_config(fs, NULL) < 0)
 		return -EIO;
 	snprintf(d, sizeof(d), "mounted at %s: dataset %s, protocol %s, serial %llu, %zu records",
 		 mnt, fs->cfg->dataset, fs->t->protocol_id, (unsigned long long)fs->t->serial,
@@ -1154,27 +1164,10 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 
 /* ------------------------------------------------------------ reload */
 
-/* Is the new service an acceptable successor of the current one? A higher
- * serial, or the same dataset purged (same uuid and serial). */
-static int pfs_reload_check(const struct pfs *cur, const struct service *nsvc, bool *purge,
-			    char *err, size_t errlen)
-{
-	const struct dataset_terms *a = cur->t, *b = dataset_terms(nsvc->ds);
-
-	*purge = b->serial == a->serial && memcmp(a->uuid, b->uuid, sizeof(a->uuid)) == 0 &&
-		 dataset_count(nsvc->ds) == dataset_count(cur->ds) &&
-		 dataset_present(nsvc->ds) < dataset_present(cur->ds);
-	if (b->serial > a->serial || *purge)
-		return service_serial_check(nsvc, err, errlen);
-	util_errf(err, errlen, "serial %llu is not newer than the mounted serial %llu",
-		  (unsigned long long)b->serial, (unsigned long long)a->serial);
-	return -ESTALE;
-}
-
 /* After the swap: every record of the old generation that the new one no longer
  * shows is flushed from the kernel at once (a person withdrawn, Art. 2). */
 static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
-				int64_t now)
+				bool all, int64_t now)
 {
 	size_t gone = 0, il;
 
@@ -1184,8 +1177,13 @@ static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, con
 		if (!expiry_visible(old->exp, i, now))
 			continue;
 		j = dataset_find(nw->ds, id, il);
-		if (j >= 0 && expiry_visible(nw->exp, (size_t)j, now))
+		if (j >= 0 && expiry_visible(nw->exp, (size_t)j, now)) {
+			/* still shown, but a config change may change what each view shows
+			 * (fields, labels, who may enter): drop what was rendered */
+			if (all)
+				pfs_forget_record(d, old, i);
 			continue;
+		}
 		pfs_forget_record(d, old, i);
 		gone++;
 	}
@@ -1193,12 +1191,16 @@ static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, con
 }
 
 static void pfs_reload_log(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
-			   bool purge, size_t gone)
+			   enum service_change kind, size_t gone)
 {
 	size_t cut = dataset_present(old->ds) - dataset_present(nw->ds);
 	char detail[300];
 
-	if (purge)
+	if (kind == SERVICE_CONFIG)
+		snprintf(detail, sizeof(detail),
+			 "config changed, serial %llu unchanged: %zu records, %zu no longer shown",
+			 (unsigned long long)nw->t->serial, dataset_present(nw->ds), gone);
+	else if (kind == SERVICE_PURGED)
 		snprintf(detail, sizeof(detail),
 			 "%zu expired record%s cut from the dataset at rest (serial %llu): %zu "
 			 "remain",
@@ -1209,7 +1211,8 @@ static void pfs_reload_log(struct pfs_daemon *d, const struct pfs *old, const st
 			 "serial %llu -> %llu: %zu records, %zu no longer shown",
 			 (unsigned long long)old->t->serial, (unsigned long long)nw->t->serial,
 			 dataset_present(nw->ds), gone);
-	pfs_audit_life(d->audit, purge ? "purge" : "reload", "allowed", NULL, NULL, detail);
+	pfs_audit_life(d->audit, kind == SERVICE_PURGED ? "purge" : "reload", "allowed", NULL, NULL,
+		       detail);
 }
 
 /* Load and verify the dataset (and config) anew and swap it in whole. */
@@ -1218,17 +1221,17 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 	struct service *nsvc = NULL;
 	struct pfs *old = d->cur, *nw = NULL; /* only this thread writes d->cur */
 	char err[1024], detail[1200];
-	bool purge = false;
+	enum service_change kind = SERVICE_NEWER;
+	bool cfg_changed;
 	int64_t now;
 	int rc = service_open(&nsvc, d->config_path, err, sizeof(err));
 
 	if (rc == 0)
-		rc = pfs_reload_check(old, nsvc, &purge, err, sizeof(err));
-	if (rc == 0 && !(nw = pfs_gen_new(nsvc, d, old->gen + 1)))
-		rc = -ENOMEM, snprintf(err, sizeof(err), "out of memory");
-	else if (rc < 0)
-		service_close(nsvc);
+		rc = service_successor(old->svc, nsvc, &kind, err, sizeof(err));
+	if (rc == 0 && !(nw = pfs_gen_new(nsvc, d, old->gen + 1))) /* it closes nsvc */
+		rc = -ENOMEM, nsvc = NULL, snprintf(err, sizeof(err), "out of memory");
 	if (rc < 0) {
+		service_close(nsvc);
 		snprintf(detail, sizeof(detail), "%s: reload refused: %s", why, err);
 		pfs_audit_life(d->audit, "reload", "denied", "dataset refused", NULL, detail);
 		fprintf(stderr, "protocolfs: %s\n", detail);
@@ -1239,9 +1242,10 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 	d->cur = nw;
 	pthread_rwlock_unlock(&d->lock);
 	now = clock_mark_now(d->mark, NULL);
-	pfs_reload_log(d, old, nw, purge, pfs_reload_forget(d, old, nw, now));
-	if (!purge)
-		pfs_audit_config(nw);
+	cfg_changed = !config_same(old->cfg, nw->cfg);
+	pfs_reload_log(d, old, nw, kind, pfs_reload_forget(d, old, nw, cfg_changed, now));
+	if (cfg_changed)
+		pfs_audit_config(nw, old->cfg);
 	if (service_serial_store(nw->svc, err, sizeof(err)) < 0)
 		fprintf(stderr, "protocolfs: %s\n", err);
 	pfs_gen_free(old);

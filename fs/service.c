@@ -137,6 +137,33 @@ int service_serial_store(const struct service *s, char *err, size_t errlen)
 	return rc;
 }
 
+int service_successor(const struct service *cur, const struct service *nx,
+		      enum service_change *kind, char *err, size_t errlen)
+{
+	const struct dataset_terms *a = dataset_terms(cur->ds), *b = dataset_terms(nx->ds);
+	bool same_ds = b->serial == a->serial && memcmp(a->uuid, b->uuid, sizeof(a->uuid)) == 0 &&
+		       dataset_count(nx->ds) == dataset_count(cur->ds);
+
+	if (b->serial > a->serial)
+		*kind = SERVICE_NEWER;
+	else if (same_ds && dataset_present(nx->ds) < dataset_present(cur->ds))
+		*kind = SERVICE_PURGED;
+	else if (same_ds && dataset_present(nx->ds) == dataset_present(cur->ds) &&
+		 !config_same(cur->cfg, nx->cfg))
+		*kind = SERVICE_CONFIG;
+	else if (same_ds && dataset_present(nx->ds) == dataset_present(cur->ds)) {
+		util_errf(err, errlen,
+			  "nothing changed: serial %llu and the config are the ones mounted",
+			  (unsigned long long)b->serial);
+		return -ESTALE;
+	} else {
+		util_errf(err, errlen, "serial %llu is not newer than the mounted serial %llu",
+			  (unsigned long long)b->serial, (unsigned long long)a->serial);
+		return -ESTALE;
+	}
+	return service_serial_check(nx, err, errlen);
+}
+
 /* Has this file (by name, mtime and size) been read already? Records it if not. */
 static bool service_seen_before(struct service_seen *seen, const char *name, long long stamp)
 {

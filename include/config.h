@@ -20,6 +20,7 @@
 #define CONFIG_PROFILES_MAX 64
 #define CONFIG_NAME_MAX	    64
 #define CONFIG_TEXT_MAX	    512
+#define CONFIG_DIGEST_BYTES 32
 
 struct config_profile {
 	char name[CONFIG_NAME_MAX + 1];
@@ -57,6 +58,10 @@ struct config {
 	size_t nprofiles;
 	bool uses_groups; /* some profile matches by group: callers' groups are needed */
 	int label_of[DATASET_FIELDS_MAX]; /* dataset field index -> label index (config_bind) */
+	/* BLAKE2b-256 over the file's bytes and every profile's resolved uids and gids:
+	 * a change to either (a user removed from a profile, a group's members
+	 * changed in the name service) is a different config. */
+	unsigned char digest[CONFIG_DIGEST_BYTES];
 };
 
 /* Load and validate path: schema, files (present, readable; secret key and
@@ -72,6 +77,13 @@ int config_bind(struct config *cfg, const struct dataset_terms *t, char *err, si
 
 /* The label of dataset field index f (after config_bind). */
 const char *config_label(const struct config *cfg, const struct dataset_terms *t, unsigned f);
+
+/* The digest as 64 lowercase hex digits and a NUL (for the audit's config line). */
+void config_digest_hex(const struct config *cfg, char out[2 * CONFIG_DIGEST_BYTES + 1]);
+
+/* Do a and b serve the same profiles, fields, labels and settings? (Digests
+ * equal.) */
+bool config_same(const struct config *a, const struct config *b);
 
 void config_free(struct config *cfg);
 

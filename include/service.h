@@ -28,6 +28,21 @@ int service_open(struct service **svc, const char *config_path, char *err, size_
 int service_serial_check(const struct service *svc, char *err, size_t errlen);
 int service_serial_store(const struct service *svc, char *err, size_t errlen);
 
+/* Which loaded service may replace the mounted one (Art. 7), decided here for
+ * the daemon's reloads. *kind says what changed:
+ *   SERVICE_NEWER   a dataset with a higher serial (the config may change too);
+ *   SERVICE_PURGED  the same dataset (uuid, serial, count) with records cut out;
+ *   SERVICE_CONFIG  the same dataset, a different config (profiles, users,
+ *                   fields, labels): a revocation takes effect without a new
+ *                   dataset.
+ * Anything else is refused (-ESTALE) with a message: an equal or lower serial
+ * that is another dataset, a rollback below the accepted serial, or nothing
+ * changed at all. */
+enum service_change { SERVICE_NEWER, SERVICE_PURGED, SERVICE_CONFIG };
+
+int service_successor(const struct service *cur, const struct service *next,
+		      enum service_change *kind, char *err, size_t errlen);
+
 /* Termination notices (Art. 8, 12) in cfg->notices_dir. Each regular file not yet
  * in seen is read once: a valid notice for this protocol moves the expiry's
  * termination earlier; report is called for every new file with its result
