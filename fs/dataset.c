@@ -498,19 +498,26 @@ static int ds_record_split(struct dataset_record *rec, unsigned nfields)
 int dataset_record_open(const struct dataset *ds, size_t i, struct dataset_record *rec, char *err,
 			size_t errlen)
 {
-	const uint8_t *e = ds_entry(ds, i), *body;
+	const uint8_t *e, *body;
 	uint8_t ad[16 + 8 + DATASET_ID_MAX];
-	size_t blen = util_load_le32(e + E_BLEN), adlen;
+	size_t blen, adlen;
 	unsigned long long plen = 0;
 	int rc;
 
 	rec->len = 0;
 	rec->nfields = 0;
-	if (i >= ds->n || ds->body_off[i] == UINT64_MAX || !ds->file_key) {
+	/* the bounds first: the manifest entry of an index past the end is not ours */
+	if (i >= ds->n) {
+		util_errf(err, errlen, "record %zu: out of range (%zu records)", i + 1, ds->n);
+		return -ERANGE;
+	}
+	if (ds->body_off[i] == UINT64_MAX || !ds->file_key) {
 		util_errf(err, errlen, "record %zu: %s", i + 1,
 			  ds->file_key ? "purged" : "dataset not unlocked");
 		return -ENOENT;
 	}
+	e = ds_entry(ds, i);
+	blen = util_load_le32(e + E_BLEN);
 	rc = ds_record_reserve(rec, blen);
 	if (rc < 0) {
 		util_errf(err, errlen, "record %zu: out of memory", i + 1);

@@ -309,6 +309,25 @@ TEST(index_without_unlock)
 	dataset_close(ds);
 }
 
+/* An index past the end is refused before its manifest entry is read. */
+TEST(index_out_of_range)
+{
+	struct dataset *ds = NULL;
+	struct dataset_record rec = {0};
+	char err[512];
+
+	CHECK_INT(dataset_open(&ds, path_ds, &iss_pub, err, sizeof(err)), 0);
+	if (!ds)
+		return;
+	CHECK_INT(dataset_unlock(ds, &rcp, err, sizeof(err)), 0);
+	CHECK_INT(dataset_record_open(ds, 4, &rec, err, sizeof(err)), -ERANGE);
+	CHECK_STR(err, "record 5: out of range (4 records)");
+	CHECK_INT(dataset_record_open(ds, 1000000, &rec, err, sizeof(err)), -ERANGE);
+	CHECK_STR(err, "record 1000001: out of range (4 records)");
+	dataset_record_free(&rec);
+	dataset_close(ds);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -321,6 +340,7 @@ int main(void)
 	RUN(purge_keeps_signature);
 	RUN(every_flip_and_truncation_refused);
 	RUN(index_without_unlock);
+	RUN(index_out_of_range);
 	keys_secret_free(&iss);
 	keys_secret_free(&rcp);
 	keys_secret_free(&other_rcp);
