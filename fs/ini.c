@@ -89,14 +89,16 @@ static int ini_index(struct ini *ini)
  * case-insensitively, a line ending in a backslash continues. */
 static int ini_repeats_check(const char *path, char *err, size_t errlen)
 {
-	char line[4096], sec[1024] = "", seen_keys[512][256];
-	unsigned nseen = 0, lineno = 0;
+	char line[4096], sec[1024] = "", **seen_keys = NULL;
+	size_t nseen = 0, cap = 0;
+	unsigned lineno = 0;
 	bool cont = false;
 	FILE *f = fopen(path, "re");
 	int rc = 0;
 
 	if (!f)
 		return 0; /* iniparser reports it */
+	/* every name is kept, however many: a limit here would let a repeat through */
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *p = line, *end, name[300];
 		size_t n;
@@ -129,15 +131,33 @@ static int ini_repeats_check(const char *path, char *err, size_t errlen)
 			*c = (char)tolower((unsigned char)*c);
 		if (is_section)
 			snprintf(sec, sizeof(sec), "%.*s", (int)strlen(name) - 1, name);
-		for (unsigned i = 0; i < nseen; i++)
+		for (size_t i = 0; rc == 0 && i < nseen; i++)
 			if (strcmp(seen_keys[i], name) == 0) {
 				util_errf(err, errlen, "%s:%u: %s: given twice", path, lineno,
 					  name);
 				rc = -EINVAL;
 			}
-		if (nseen < 512)
-			snprintf(seen_keys[nseen++], sizeof(seen_keys[0]), "%s", name);
+		if (rc == 0 && nseen == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			char **grown = realloc(seen_keys, ncap * sizeof(*grown));
+			if (!grown) {
+				util_errf(err, errlen, "%s: out of memory", path);
+				rc = -ENOMEM;
+				break;
+			}
+			seen_keys = grown;
+			cap = ncap;
+		}
+		if (rc == 0 && !(seen_keys[nseen] = strdup(name))) {
+			util_errf(err, errlen, "%s: out of memory", path);
+			rc = -ENOMEM;
+		} else if (rc == 0) {
+			nseen++;
+		}
 	}
+	for (size_t i = 0; i < nseen; i++)
+		free(seen_keys[i]);
+	free(seen_keys);
 	fclose(f);
 	return rc;
 }

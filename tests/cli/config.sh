@@ -108,6 +108,14 @@ variant dup_key 's/^users = pfs_tb$/&\nusers = pfs_no/'
 cfg_dup duplicate_key_refused dup_key.ini profile:trajectbegeleider users
 variant dup_section 's/^\[profile:beheerder\]/[profile:trajectbegeleider]/;s/^users = root$/users = pfs_no/'
 cfg_dup duplicate_section_refused dup_section.ini profile:trajectbegeleider
+# No table limit on the repeat check: a repeat after the 550th of 600 keys is caught.
+{
+	cat city.ini
+	echo "[profile:bulk]"
+	for i in $(seq 1 600); do echo "k$i = v"; done
+	echo "k560 = again"
+} >dup_many.ini
+cfg_dup duplicate_after_600_keys_refused dup_many.ini profile:bulk k560
 
 # ---- users, groups, separation of duties
 variant user_two 's/^users = pfs_tb$/users = pfs_tb, pfs_pm/'
