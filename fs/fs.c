@@ -1530,6 +1530,7 @@ int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size
 	pfs_gen_free(d->cur);
 	audit_close(d->audit);
 	clock_mark_close(d->mark);
+	service_seen_free(&d->seen);
 	pthread_cond_destroy(&d->keeper_cv);
 	pthread_mutex_destroy(&d->keeper_mu);
 	pthread_rwlock_destroy(&d->lock);

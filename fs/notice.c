@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,9 @@ static int notice_decode(const char *path, uint8_t *blob, size_t *len, char *err
 	uint8_t *text = NULL;
 	size_t tlen = 0;
 	char *nl;
-	int rc = util_read_file(path, &text, &tlen, 4096, err, errlen);
+	/* read by the keeper: never follow a link, never wait (a lease, a FIFO) */
+	int rc = util_read_file_flags(path, O_NOFOLLOW | O_NONBLOCK | UTIL_READ_NOT_WRITABLE, &text,
+				      &tlen, 4096, err, errlen);
 
 	if (rc < 0)
 		return rc;

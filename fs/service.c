@@ -16,6 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int service_termination_load(struct service *s, char *err, size_t errlen);
+static int service_termination_store(const struct service *s, int64_t at, char *err, size_t errlen);
+static int service_notices_check(const struct service *s, char *err, size_t errlen);
+
 /* Prefix a module's message with the config key it came from. */
 static int service_where(int rc, const struct config *cfg, const char *key, char *err,
 			 size_t errlen)
@@ -70,6 +74,10 @@ int service_open(struct service **out, const char *config_path, char *err, size_
 		rc = service_dataset(s, err, errlen);
 	if (rc == 0)
 		rc = expiry_new(&s->exp, s->ds, err, errlen);
+	if (rc == 0)
+		rc = service_termination_load(s, err, errlen);
+	if (rc == 0)
+		rc = service_notices_check(s, err, errlen);
 	if (rc < 0) {
 		service_close(s);
 		return rc;
@@ -88,26 +96,139 @@ void service_close(struct service *s)
 	free(s);
 }
 
-static uint64_t service_serial_read(const struct service *s)
+/* Read a small state file of state_dir into buf (NUL-terminated): 1 when it is
+ * absent (a first mount), 0 when read, or a negative errno with a message naming
+ * it. Anything else is refused, never read as "absent": a symlink, a directory, a
+ * file others may write or own, one too large for its content. O_NONBLOCK: the
+ * open never waits on a lease or a FIFO. */
+static int service_state_read(const char *path, char *buf, size_t cap, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 32], buf[64] = "";
-	unsigned long long v = 0;
-	FILE *f;
+	struct stat st;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), rc = 0;
 
-	snprintf(path, sizeof(path), "%.4000s/dataset.serial", s->cfg->state_dir);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && sscanf(buf, "serial %llu", &v) != 1)
-			v = 0;
-		fclose(f);
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0) {
+		rc = -errno;
+		util_errf(err, errlen, "%s: %s", path,
+			  errno == ELOOP ? "a symbolic link, not a state file" : strerror(errno));
+		return rc;
 	}
-	return v;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		util_errf(err, errlen, "%s: not a regular file", path);
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		rc = -EPERM;
+		util_errf(err, errlen, "%s: owned by uid %u, not by root or the daemon's user",
+			  path, (unsigned)st.st_uid);
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		rc = -EPERM;
+		util_errf(err, errlen, "%s: writable by group or others (chmod go-w)", path);
+	} else if ((uint64_t)st.st_size >= cap) {
+		rc = -EFBIG;
+		util_errf(err, errlen, "%s: too large for a state file (%lld bytes)", path,
+			  (long long)st.st_size);
+	}
+	while (rc == 0 && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			util_errf(err, errlen, "%s: %s", path,
+				  n < 0 ? strerror(errno) : "file shrank while reading");
+		} else {
+			got += (size_t)n;
+		}
+	}
+	buf[got] = 0;
+	close(fd);
+	return rc;
+}
+
+/* Parse exactly "WORD N\n" (N decimal, no sign unless allowed, no leading zeros,
+ * no overflow). */
+static int service_state_parse(const char *buf, const char *word, bool sign, int64_t *v)
+{
+	size_t wl = strlen(word);
+	const char *p = buf + wl + 1;
+	bool neg = false;
+	uint64_t acc = 0, lim;
+
+	if (strncmp(buf, word, wl) != 0 || buf[wl] != ' ')
+		return -EBADMSG;
+	if (sign && *p == '-')
+		neg = true, p++;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '\n'))
+		return -EBADMSG;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned dgt = (unsigned)(*p - '0');
+		if (acc > (lim - dgt) / 10)
+			return -ERANGE;
+		acc = acc * 10 + dgt;
+	}
+	if (p[0] != '\n' || p[1] != 0)
+		return -EBADMSG;
+	*v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
+	return 0;
+}
+
+/* A state file WORD N: *present false when absent; refused when not exactly that. */
+static int service_state_get(const struct service *s, const char *name, const char *word, bool sign,
+			     int64_t *v, bool *present, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], buf[64];
+	int rc;
+
+	*v = 0;
+	*present = false;
+	snprintf(path, sizeof(path), "%.4000s/%s", s->cfg->state_dir, name);
+	rc = service_state_read(path, buf, sizeof(buf), err, errlen);
+	if (rc == 1)
+		return 0;
+	if (rc == 0 && (rc = service_state_parse(buf, word, sign, v)) < 0)
+		util_errf(err, errlen, "%s: malformed (want one line \"%s N\")", path, word);
+	*present = rc == 0;
+	return rc;
+}
+
+static int service_state_put(const struct service *s, const char *name, const char *line, char *err,
+			     size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	struct util_out o = {.fd = -1};
+	int rc;
+
+	snprintf(path, sizeof(path), "%.4000s/%s", s->cfg->state_dir, name);
+	rc = util_out_open(&o, path, 0600, err, errlen);
+	if (rc == 0)
+		rc = util_out_write(&o, line, strlen(line), err, errlen);
+	if (rc == 0)
+		return util_out_commit(&o, true, err, errlen);
+	util_out_abort(&o);
+	return rc;
+}
+
+static int service_serial_read(const struct service *s, uint64_t *v, char *err, size_t errlen)
+{
+	int64_t got = 0;
+	bool present;
+	int rc =
+	    service_state_get(s, "dataset.serial", "serial", false, &got, &present, err, errlen);
+
+	*v = (uint64_t)got;
+	return rc;
 }
 
 int service_serial_check(const struct service *s, char *err, size_t errlen)
 {
-	uint64_t seen = service_serial_read(s), have = dataset_terms(s->ds)->serial;
+	uint64_t seen = 0, have = dataset_terms(s->ds)->serial;
+	int rc = service_serial_read(s, &seen, err, errlen);
 
+	if (rc < 0)
+		return rc;
 	if (have < seen) {
 		util_errf(err, errlen,
 			  "%s: serial %" PRIu64 " is older than serial %" PRIu64
@@ -120,21 +241,42 @@ int service_serial_check(const struct service *s, char *err, size_t errlen)
 
 int service_serial_store(const struct service *s, char *err, size_t errlen)
 {
-	char path[PATH_MAX + 32], line[64];
-	struct util_out o = {.fd = -1};
-	int rc;
+	char line[64];
+	uint64_t seen = 0;
+	int rc = service_serial_read(s, &seen, err, errlen);
 
-	if (service_serial_read(s) >= dataset_terms(s->ds)->serial)
-		return 0;
-	snprintf(path, sizeof(path), "%.4000s/dataset.serial", s->cfg->state_dir);
+	if (rc < 0 || seen >= dataset_terms(s->ds)->serial)
+		return rc;
 	snprintf(line, sizeof(line), "serial %" PRIu64 "\n", dataset_terms(s->ds)->serial);
-	rc = util_out_open(&o, path, 0600, err, errlen);
-	if (rc == 0)
-		rc = util_out_write(&o, line, strlen(line), err, errlen);
-	if (rc == 0)
-		return util_out_commit(&o, true, err, errlen);
-	util_out_abort(&o);
+	return service_state_put(s, "dataset.serial", line, err, errlen);
+}
+
+/* The accepted termination (Art. 8) lives in state_dir/termination as the instant
+ * it takes effect, so that it outlives the notice file. */
+static int service_termination_load(struct service *s, char *err, size_t errlen)
+{
+	int64_t at = 0;
+	bool present;
+	int rc =
+	    service_state_get(s, "termination", "terminated", true, &at, &present, err, errlen);
+
+	if (rc == 0 && present)
+		expiry_terminate(s->exp, at);
 	return rc;
+}
+
+static int service_termination_store(const struct service *s, int64_t at, char *err, size_t errlen)
+{
+	char line[64];
+	int64_t have = 0;
+	bool present;
+	int rc =
+	    service_state_get(s, "termination", "terminated", true, &have, &present, err, errlen);
+
+	if (rc < 0 || (present && have <= at))
+		return rc;
+	snprintf(line, sizeof(line), "terminated %" PRId64 "\n", at);
+	return service_state_put(s, "termination", line, err, errlen);
 }
 
 int service_successor(const struct service *cur, const struct service *nx,
@@ -164,19 +306,87 @@ int service_successor(const struct service *cur, const struct service *nx,
 	return service_serial_check(nx, err, errlen);
 }
 
-/* Has this file (by name, mtime and size) been read already? Records it if not. */
-static bool service_seen_before(struct service_seen *seen, const char *name, long long stamp)
+/* The notices folder is held to state_dir's rules: absent is fine (nothing to
+ * read), otherwise a directory owned by root or the daemon's user that nobody
+ * else may write, so no one else can place a file there that blocks or floods
+ * the keeper. */
+static int service_notices_check(const struct service *s, char *err, size_t errlen)
 {
-	unsigned slot = seen->n < 64 ? seen->n : 63;
+	const char *p = s->cfg->notices_dir;
+	struct stat st;
 
-	for (unsigned i = 0; i < seen->n; i++)
-		if (strcmp(seen->name[i], name) == 0 && seen->stamp[i] == stamp)
+	if (stat(p, &st) < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return 0;
+		util_errf(err, errlen, "%s: [dataset] notices: %s: %s", s->cfg->path, p,
+			  strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		util_errf(err, errlen, "%s: [dataset] notices: %s: not a directory", s->cfg->path,
+			  p);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		util_errf(err, errlen,
+			  "%s: [dataset] notices: %s: owned by uid %u, not by root or the "
+			  "daemon's user",
+			  s->cfg->path, p, (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		util_errf(err, errlen,
+			  "%s: [dataset] notices: %s: writable by group or others (chmod go-w)",
+			  s->cfg->path, p);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Has this file (by name, inode, mtime and size) been read already? Records it
+ * if not. Every file is remembered, however many: a full table would make some
+ * be read and logged again each second. Out of memory: not remembered (read
+ * again, never skipped). */
+static bool service_seen_before(struct service_seen *seen, const char *name, const struct stat *st)
+{
+	struct service_seen_file *f;
+
+	for (size_t i = 0; i < seen->n; i++) {
+		f = &seen->file[i];
+		if (strcmp(f->name, name) == 0 && f->ino == (unsigned long long)st->st_ino &&
+		    f->mtime == st->st_mtim.tv_sec && f->mtime_ns == st->st_mtim.tv_nsec &&
+		    f->size == st->st_size)
 			return true;
-	snprintf(seen->name[slot], sizeof(seen->name[slot]), "%s", name);
-	seen->stamp[slot] = stamp;
-	if (seen->n < 64)
-		seen->n++;
+	}
+	for (size_t i = 0; i < seen->n; i++)
+		if (strcmp(seen->file[i].name, name) == 0) {
+			f = &seen->file[i]; /* replaced: remember the new one instead */
+			goto fill;
+		}
+	if (seen->n == seen->cap) {
+		size_t ncap = seen->cap ? seen->cap * 2 : 64;
+		struct service_seen_file *grown = realloc(seen->file, ncap * sizeof(*grown));
+		if (!grown)
+			return false;
+		seen->file = grown;
+		seen->cap = ncap;
+	}
+	f = &seen->file[seen->n++];
+fill:
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->ino = st->st_ino;
+	f->mtime = st->st_mtim.tv_sec;
+	f->mtime_ns = st->st_mtim.tv_nsec;
+	f->size = st->st_size;
 	return false;
+}
+
+void service_seen_free(struct service_seen *seen)
+{
+	free(seen->file);
+	seen->file = NULL;
+	seen->n = seen->cap = 0;
 }
 
 static void service_notice_one(struct service *s, const char *path, const char *name,
@@ -184,15 +394,21 @@ static void service_notice_one(struct service *s, const char *path, const char *
 			       void *arg)
 {
 	const struct dataset_terms *t = dataset_terms(s->ds);
-	char msg[512] = "";
+	char msg[512] = "", why[400];
 	int32_t day = 0;
 	int64_t at = 0;
 	int rc = notice_read(path, &s->issuer, t->protocol_id, &day, msg, sizeof(msg));
 
 	if (rc == 0)
 		rc = clock_day_start(t->timezone, day, &at);
-	if (rc == 0)
+	if (rc == 0) {
 		expiry_terminate(s->exp, at);
+		/* in force now whatever happens next; recorded so that it outlives the
+		 * notice file (a remount without it still honours it) */
+		rc = service_termination_store(s, at, why, sizeof(why));
+		if (rc < 0)
+			snprintf(msg, sizeof(msg), "accepted, but not recorded: %s", why);
+	}
 	report(arg, name, rc, at, msg);
 }
 
@@ -203,13 +419,21 @@ void service_notices(struct service *s, struct service_seen *seen,
 	struct dirent *e;
 
 	while (d && (e = readdir(d))) {
-		char path[PATH_MAX + 256];
+		char path[PATH_MAX + 256], msg[PATH_MAX + 320];
 		struct stat st;
 		snprintf(path, sizeof(path), "%.4000s/%.255s", s->cfg->notices_dir, e->d_name);
-		if (e->d_name[0] == '.' || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    service_seen_before(seen, e->d_name,
-					(long long)st.st_mtime * 1000003 + st.st_size))
+		/* lstat: a link is not followed, and refused below */
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    S_ISDIR(st.st_mode) || service_seen_before(seen, e->d_name, &st))
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(msg, sizeof(msg), "%s: %s", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link, not a notice"
+						     : "not a regular file");
+			report(arg, e->d_name, S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL, 0, msg);
+			continue;
+		}
 		service_notice_one(s, path, e->d_name, report, arg);
 	}
 	if (d)

@@ -25,6 +25,12 @@ void util_errf(char *err, size_t errlen, const char *fmt, ...)
 int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, char *err,
 		   size_t errlen)
 {
+	return util_read_file_flags(path, 0, buf, len, max, err, errlen);
+}
+
+int util_read_file_flags(const char *path, int flags, uint8_t **buf, size_t *len, size_t max,
+			 char *err, size_t errlen)
+{
 	struct stat st;
 	uint8_t *b = NULL;
 	size_t got = 0;
@@ -32,15 +38,22 @@ int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, cha
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | (flags & (O_NOFOLLOW | O_NONBLOCK)));
 	if (fd < 0) {
 		rc = -errno;
-		util_errf(err, errlen, "%s: %s", path, strerror(errno));
+		util_errf(err, errlen, "%s: %s", path,
+			  errno == ELOOP && (flags & O_NOFOLLOW) ? "a symbolic link"
+								 : strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		util_errf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((flags & UTIL_READ_NOT_WRITABLE) && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		rc = -EPERM;
+		util_errf(err, errlen, "%s: writable by group or others", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {

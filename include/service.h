@@ -23,8 +23,11 @@ struct service {
 int service_open(struct service **svc, const char *config_path, char *err, size_t errlen);
 
 /* Versioned (Art. 7): the highest dataset serial accepted so far is kept in
- * state_dir/dataset.serial. service_serial_check refuses a dataset older than it
- * (-ESTALE); service_serial_store records the dataset's serial as accepted. */
+ * state_dir/dataset.serial ("serial N\n"). service_serial_check refuses a dataset
+ * older than it (-ESTALE); service_serial_store records the dataset's serial as
+ * accepted. Only an absent file means "none yet": one that is malformed,
+ * unreadable, a symlink, not a regular file or writable by others is refused
+ * with a message naming it (fail closed: never read as serial 0). */
 int service_serial_check(const struct service *svc, char *err, size_t errlen);
 int service_serial_store(const struct service *svc, char *err, size_t errlen);
 
@@ -44,15 +47,24 @@ int service_successor(const struct service *cur, const struct service *next,
 		      enum service_change *kind, char *err, size_t errlen);
 
 /* Termination notices (Art. 8, 12) in cfg->notices_dir. Each regular file not yet
- * in seen is read once: a valid notice for this protocol moves the expiry's
- * termination earlier; report is called for every new file with its result
- * (0, or a negative errno and a message) and the instant it takes effect. */
+ * in seen is read once (opened O_NOFOLLOW|O_NONBLOCK, so a read never waits): a
+ * valid notice for this protocol moves the expiry's termination earlier and is
+ * recorded in state_dir/termination, which every later service_open honours
+ * whatever became of the notice file; report is called for every new file (a
+ * symlink or other non-regular entry included, as refused) with its result (0,
+ * or a negative errno and a message) and the instant it takes effect. seen grows
+ * as needed (a zeroed struct is empty); service_seen_free releases it. */
+struct service_seen_file {
+	char name[256];
+	unsigned long long ino; /* with mtime and size: a replaced file is read again */
+	long long mtime, mtime_ns, size;
+};
 struct service_seen {
-	char name[64][256];
-	long long stamp[64]; /* mtime and size, so a replaced file is read again */
-	unsigned n;
+	struct service_seen_file *file;
+	size_t n, cap;
 };
 
+void service_seen_free(struct service_seen *seen);
 void service_notices(struct service *svc, struct service_seen *seen,
 		     void (*report)(void *arg, const char *file, int rc, int64_t at,
 				    const char *msg),

@@ -49,6 +49,14 @@ static inline uint64_t util_load_le64(const uint8_t *p)
 int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, char *err,
 		   size_t errlen);
 
+/* The same with flags: O_NOFOLLOW (a symlink is refused, "a symbolic link"),
+ * O_NONBLOCK (the open never waits: a file under a lease fails with EWOULDBLOCK
+ * instead of stalling the caller for the lease-break time), and
+ * UTIL_READ_NOT_WRITABLE (a file group or others may write is refused). */
+#define UTIL_READ_NOT_WRITABLE 0x40000000
+int util_read_file_flags(const char *path, int flags, uint8_t **buf, size_t *len, size_t max,
+			 char *err, size_t errlen);
+
 /* All-or-nothing output: util_out_open creates PATH.tmp.XXXXXX in the folder of
  * path (O_EXCL, O_CLOEXEC, mode); util_out_commit fsyncs it, renames it onto path
  * and fsyncs the folder; util_out_abort unlinks it. Exactly one of commit or abort
