@@ -188,8 +188,10 @@ static int service_state_get(const struct service *s, const char *name, const ch
 	rc = service_state_read(path, buf, sizeof(buf), err, errlen);
 	if (rc == 1)
 		return 0;
-	if (rc == 0 && (rc = service_state_parse(buf, word, sign, v)) < 0)
+	if (rc == 0 && service_state_parse(buf, word, sign, v) < 0) {
+		rc = -EINVAL; /* a config/state error (exit 2), not a broken signature */
 		util_errf(err, errlen, "%s: malformed (want one line \"%s N\")", path, word);
+	}
 	*present = rc == 0;
 	return rc;
 }
