@@ -31,7 +31,8 @@ ALL="LEESMIJ-README S-ONE.txt S-TWO.txt "
 # refused NAME MESSAGE — a mount is refused with exit 2 and exactly MESSAGE, and
 # nothing appears at $MNT.
 refused() {
-	expect "$1" 2 "protocolfs: mount: $2" "$PFS" mount "$cfg" "$MNT" -f -o allow_other
+	# (a mount that succeeds would serve in the foreground: timeout ends it, exit 124)
+	expect "$1" 2 "protocolfs: mount: $2" timeout 5 "$PFS" mount "$cfg" "$MNT" -f -o allow_other
 	same "$1_not_mounted" "$(is_mounted && echo mounted)" ""
 }
 
