@@ -282,7 +282,29 @@ int clock_mark_open(struct clock_mark **out, const char *state_dir, char *err, s
 		free(m);
 		return -e;
 	}
-	atomic_store(&m->mark, clock_mark_read(m->fd));
+	/* fail closed: only an empty file (just created) is "no mark yet"; anything
+	 * else that is not a mark would reset the guard against a clock set back */
+	struct stat st;
+	char buf[16];
+	const char *bad = NULL;
+	if (fstat(m->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		bad = "not a regular file";
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		bad = "owned by another user";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		bad = "writable by group or others (chmod go-w)";
+	else if (st.st_size != 0 &&
+		 (st.st_size != 16 || pread(m->fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+		  memcmp(buf, MARK_MAGIC, 8) != 0))
+		bad = "malformed (not a protocolfs time mark)";
+	if (bad) {
+		if (err)
+			snprintf(err, errlen, "%s: %s", path, bad);
+		close(m->fd);
+		free(m);
+		return -EINVAL;
+	}
+	atomic_store(&m->mark, st.st_size ? clock_mark_read(m->fd) : 0);
 	*out = m;
 	return 0;
 }

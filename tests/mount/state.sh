@@ -5,7 +5,7 @@
 # naming the file, and nothing is mounted. An accepted termination notice is
 # recorded in state_dir/termination and honoured at the next mount after the
 # notice file is removed; a malformed termination file refuses the mount. The
-# notices folder is held to state_dir's rules; a symlink notice is refused and
+# notices folder is held to state_dir's rules; a garbled time.mark refuses too; a symlink notice is refused and
 # logged once; a leased file never delays a genuine notice; 100 irrelevant
 # notices are each logged once, not every second.
 source "$(dirname "$0")/../lib/common.sh"
@@ -117,6 +117,16 @@ refused termination_garbled "$S/termination: malformed (want one line \"terminat
 rm -f "$S/termination" && ln -s "$T/elsewhere.serial" "$S/termination"
 refused termination_symlink "$S/termination: a symbolic link, not a state file"
 rm -f "$S/termination"
+
+# ---- time.mark: only an empty (new) file means no mark yet
+cp -p "$S/time.mark" "$T/time.mark.good"
+printf 'garbage' >"$S/time.mark"
+refused time_mark_garbled "$S/time.mark: malformed (not a protocolfs time mark)"
+head -c 15 "$T/time.mark.good" >"$S/time.mark"
+refused time_mark_truncated "$S/time.mark: malformed (not a protocolfs time mark)"
+cp -p "$T/time.mark.good" "$S/time.mark" && chmod 666 "$S/time.mark"
+refused time_mark_world_writable "$S/time.mark: writable by group or others (chmod go-w)"
+chmod 600 "$S/time.mark"
 
 # ---- the notices folder: writable by the group, or owned by another user
 chmod 770 "$ND"
