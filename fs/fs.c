@@ -1514,6 +1514,7 @@ int fs_serve(struct service *svc, const struct fs_mount_opts *o, char *err, size
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->keeper_cv, &ca);
 	snprintf(d->config_path, sizeof(d->config_path), "%s", svc->cfg->path);
+	d->seen.record = true; /* the daemon records an accepted termination durably */
 	/* SIGHUP (reopen, reload) is taken by the signal thread alone: block it before
 	 * any thread starts (the audit's flusher too), so that every thread inherits
 	 * the mask and libfuse's handler never sees it. */

@@ -391,7 +391,7 @@ void service_seen_free(struct service_seen *seen)
 	seen->n = seen->cap = 0;
 }
 
-static void service_notice_one(struct service *s, const char *path, const char *name,
+static void service_notice_one(struct service *s, bool record, const char *path, const char *name,
 			       void (*report)(void *, const char *, int, int64_t, const char *),
 			       void *arg)
 {
@@ -403,7 +403,9 @@ static void service_notice_one(struct service *s, const char *path, const char *
 
 	if (rc == 0)
 		rc = clock_day_start(t->timezone, day, &at);
-	if (rc == 0) {
+	if (rc == 0 && !record)
+		expiry_terminate(s->exp, at);
+	else if (rc == 0) {
 		expiry_terminate(s->exp, at);
 		/* in force now whatever happens next; recorded so that it outlives the
 		 * notice file (a remount without it still honours it) */
@@ -436,7 +438,7 @@ void service_notices(struct service *s, struct service_seen *seen,
 			report(arg, e->d_name, S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL, 0, msg);
 			continue;
 		}
-		service_notice_one(s, path, e->d_name, report, arg);
+		service_notice_one(s, seen->record, path, e->d_name, report, arg);
 	}
 	if (d)
 		closedir(d);

@@ -6,6 +6,7 @@
 #ifndef PFS_SERVICE_H
 #define PFS_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -48,8 +49,8 @@ int service_successor(const struct service *cur, const struct service *next,
 
 /* Termination notices (Art. 8, 12) in cfg->notices_dir. Each regular file not yet
  * in seen is read once (opened O_NOFOLLOW|O_NONBLOCK, so a read never waits): a
- * valid notice for this protocol moves the expiry's termination earlier and is
- * recorded in state_dir/termination, which every later service_open honours
+ * valid notice for this protocol moves the expiry's termination earlier and, when
+ * seen->record, is recorded in state_dir/termination, which every later service_open honours
  * whatever became of the notice file; report is called for every new file (a
  * symlink or other non-regular entry included, as refused) with its result (0,
  * or a negative errno and a message) and the instant it takes effect. seen grows
@@ -62,6 +63,7 @@ struct service_seen_file {
 struct service_seen {
 	struct service_seen_file *file;
 	size_t n, cap;
+	bool record; /* the daemon: store accepted terminations (check only reports) */
 };
 
 void service_seen_free(struct service_seen *seen);
