@@ -96,8 +96,12 @@ static int ini_repeats_check(const char *path, char *err, size_t errlen)
 	FILE *f = fopen(path, "re");
 	int rc = 0;
 
-	if (!f)
-		return 0; /* iniparser reports it */
+	if (!f) {
+		/* never skip the check: a file we cannot scan is not loaded */
+		rc = -errno;
+		util_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
 	/* every name is kept, however many: a limit here would let a repeat through */
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *p = line, *end, name[300];
