@@ -110,6 +110,37 @@ static void j_raw(struct jbuf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at c (1..4), or 0 when the
+ * byte at c does not start one: overlong forms, surrogates (U+D800..DFFF),
+ * code points above U+10FFFF and truncated sequences are all refused (RFC 3629,
+ * table 3-7 of the Unicode standard). c is NUL-terminated. */
+static size_t j_utf8_len(const unsigned char *c)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c[0] < 0x80)
+		return 1;
+	if (c[0] >= 0xc2 && c[0] <= 0xdf)
+		n = 2;
+	else if (c[0] >= 0xe0 && c[0] <= 0xef)
+		n = 3, lo = c[0] == 0xe0 ? 0xa0 : 0x80, hi = c[0] == 0xed ? 0x9f : 0xbf;
+	else if (c[0] >= 0xf0 && c[0] <= 0xf4)
+		n = 4, lo = c[0] == 0xf0 ? 0x90 : 0x80, hi = c[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (c[1] < lo || c[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (c[i] < 0x80 || c[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string that is valid UTF-8 whatever s holds: '"' and '\\' escaped,
+ * control bytes (< 0x20, 0x7f) and every byte that is not part of a well-formed
+ * UTF-8 sequence written as \u00XX (lossy: byte 0xff and U+00FF both read
+ * back as "\u00ff"; see README.md, "Audit lines"). */
 static void j_str(struct jbuf *b, const char *s)
 {
 	char esc[8];
@@ -119,18 +150,31 @@ static void j_str(struct jbuf *b, const char *s)
 		return;
 	}
 	j_raw(b, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = j_utf8_len(c);
 		if (*c == '"' || *c == '\\') {
 			esc[0] = '\\', esc[1] = (char)*c;
 			j_raw(b, esc, 2);
-		} else if (*c < 0x20 || *c == 0x7f) {
+		} else if (n == 0 || *c < 0x20 || *c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", *c);
 			j_raw(b, esc, 6);
 		} else {
-			j_raw(b, (const char *)c, 1);
+			j_raw(b, (const char *)c, n);
 		}
+		c += n ? n : 1;
 	}
 	j_raw(b, "\"", 1);
+}
+
+ssize_t audit_json_string(char *out, size_t cap, const char *s)
+{
+	struct jbuf b = {out, 0, cap, false};
+
+	if (cap == 0)
+		return -E2BIG;
+	out[0] = 0;
+	j_str(&b, s);
+	return b.overflow ? -E2BIG : (ssize_t)b.len;
 }
 
 static void j_key(struct jbuf *b, const char *k)

@@ -92,6 +92,13 @@ bool audit_line_seq(const char *line, size_t n, uint64_t *seq);
  * no byte of it escapes the MAC or the chain? */
 bool audit_tail_ok(const char *line, size_t n);
 
+/* Write s as a JSON string literal (quotes included) into out (cap bytes, NUL-
+ * terminated), exactly as the log writes caller-controlled strings: the result
+ * is valid UTF-8 whatever bytes s holds (invalid bytes and control bytes become
+ * \u00XX). Returns its length, or -E2BIG when it does not fit (out then holds
+ * a prefix). NULL is written as null. Thread-safe. */
+ssize_t audit_json_string(char *out, size_t cap, const char *s);
+
 /* The fixed tail of every line: ,"prev":"<64 hex>","mac":"<64 hex>"} */
 #define AUDIT_TAIL_PREV ",\"prev\":\""
 #define AUDIT_TAIL_MAC	"\",\"mac\":\""
