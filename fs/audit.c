@@ -796,15 +796,19 @@ static void audit_flush_wait(struct audit *a)
 		pthread_cond_wait(&a->cv, &a->mu);
 }
 
-/* Leave the current log file for the one at the path (rotation, reopen). On a
+/* Leave the current log file for the one at the path (rotation, reopen; with
+ * only_stale, only if the path still names another file after waiting). On a
  * refused file (another user's, a symlink, writable by others) every later
  * append is refused until restart: the log is latched, not followed. Called
  * under a->mu. */
-static int audit_switch(struct audit *a, char *err, size_t errlen)
+static int audit_switch(struct audit *a, bool only_stale, char *err, size_t errlen)
 {
 	int old, rc;
 
 	audit_flush_wait(a);
+	/* mu was released while waiting: another append may have followed already */
+	if (only_stale && (rc = audit_file_check(a)) != -ESTALE)
+		return rc;
 	old = a->fd;
 	audit_flush_leaving(a, old);
 	if (audit_latched(a))
@@ -875,7 +879,7 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 	int rc = audit_file_check(a);
 
 	if (rc == -ESTALE) /* rotated (renamed) before our SIGHUP: follow the path */
-		rc = audit_switch(a, msg, sizeof(msg));
+		rc = audit_switch(a, true, msg, sizeof(msg));
 	if (rc == -EPERM || rc == -ELOOP)
 		audit_refused_say(msg);
 	if (rc < 0)
@@ -1190,7 +1194,7 @@ int audit_reopen(struct audit *a, char *err, size_t errlen)
 	int rc;
 
 	pthread_mutex_lock(&a->mu);
-	rc = audit_switch(a, err, errlen);
+	rc = audit_switch(a, false, err, errlen);
 	pthread_mutex_unlock(&a->mu);
 	if (rc == -EPERM || rc == -ELOOP) /* err goes to stderr through the caller */
 		syslog(LOG_ERR, "audit log: %s; every open is refused until the daemon restarts",
