@@ -1,6 +1,7 @@
 /* audit.c — the audit log writer (contract in audit.h).
  *
- * Lock order: a->mu only; fdatasync runs without it (group commit: appends go on
+ * Lock order: a->mu, or a->users_mu alone, never both (see struct audit for
+ * which guards what); fdatasync runs without a->mu (group commit: appends go on
  * while one thread flushes for all of them). The line is written with one
  * write(2) on an O_APPEND descriptor before the caller answers the kernel, so a
  * killed daemon loses nothing it allowed. The state file holds the current key,

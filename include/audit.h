@@ -56,7 +56,9 @@ struct audit_event {
 
 struct audit;
 
-/* Open the log and the state. The first time (no state), create the initial key,
+/* Open the log and the state; the log and its folder are checked as for
+ * audit_reopen. Each refusal writes its own message to err, once. The first
+ * time (no state), create the initial key,
  * write it to o->verify_key (0600, never overwritten) and start the chain. Later,
  * mend a torn last line (logged), then check that the log's tail continues the
  * state (ratcheting forward over lines the state has not seen); refuse to start
@@ -72,8 +74,11 @@ int audit_append(struct audit *a, const struct audit_event *ev);
  * line. */
 bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile);
 
-/* Reopen the log at its path (rotation, SIGHUP): creates it if missing and writes
- * a "reopen" line into the new file. */
+/* Reopen the log at its path (rotation, SIGHUP): creates it if missing (O_EXCL,
+ * 0600) and writes a "reopen" line into the new file. A file at the path that is
+ * a symbolic link, not the daemon's user's, or writable by group or others (or a
+ * folder others can write) is refused: -EPERM or -ELOOP, the reason in err and
+ * syslog, and every later append fails until restart (the log is latched). */
 int audit_reopen(struct audit *a, char *err, size_t errlen);
 
 /* Flush, save the state, wipe the key. NULL is fine. */
