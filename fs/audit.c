@@ -1,6 +1,7 @@
 /* audit.c — the audit log writer (contract in audit.h).
  *
- * Lock order: a->mu only; fdatasync runs without it (group commit: appends go on
+ * Lock order: a->mu, or a->users_mu alone, never both (see struct audit for
+ * which guards what); fdatasync runs without a->mu (group commit: appends go on
  * while one thread flushes for all of them). The line is written with one
  * write(2) on an O_APPEND descriptor before the caller answers the kernel, so a
  * killed daemon loses nothing it allowed. The state file holds the current key,
@@ -41,9 +42,21 @@ struct audit_rate {
 	bool alerted;
 };
 
+/* Who guards what. Set once in audit_open before any thread can see the struct,
+ * then read-only: o, log_path, state_path, lock_fd, has_flusher, flusher.
+ * Guarded by mu: fd, dev, ino, end, seq, prev, key, state_buf, state_fd (its
+ * bytes), written, flushed, flushing, latch_noted, latch_from, latch_to, stop,
+ * rates. fd is the log descriptor: while flushing is true, one thread runs
+ * fdatasync on it without mu, so nobody may close or replace fd until flushing
+ * is false again (audit_flush_wait: rotation and reopen wait for it). latched
+ * (a flush failed) and refused (the file at the path failed its owner/mode
+ * check) are written under mu and read with or without it, always through
+ * __atomic loads and stores. users_mu guards users and nusers only; it is
+ * never held across getpwuid_r (the lookup runs with no lock held, before mu is
+ * taken) and never together with mu. was_latched is read only at start. */
 struct audit {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv; /* with mu: flushed, flushing, stop changed */
 	struct audit_opts o;
 	char log_path[4096];
 	char state_path[4096];
@@ -57,14 +70,16 @@ struct audit {
 	uint8_t *state_buf; /* sodium_malloc: the state file's bytes while writing */
 	uint64_t written;   /* last seq written */
 	uint64_t flushed;   /* last seq known durable */
-	bool flushing;
-	bool latched;	  /* a flush failed: refuse until restart */
-	bool latch_noted; /* the flush-failed line has been attempted */
-	bool was_latched; /* the previous run stopped latched (from the state) */
+	bool flushing;	    /* a thread runs fdatasync(fd) without mu */
+	bool latched;	    /* atomic: a flush failed: refuse until restart */
+	bool refused;	    /* atomic: the log at the path was refused: until restart */
+	bool latch_noted;   /* the flush-failed line has been attempted */
+	bool was_latched;   /* the previous run stopped latched (from the state) */
 	uint64_t latch_from, latch_to;
 	bool stop;
 	pthread_t flusher;
 	bool has_flusher;
+	pthread_mutex_t users_mu;
 	struct {
 		uid_t uid;
 		char name[64];
@@ -72,6 +87,18 @@ struct audit {
 	unsigned nusers;
 	struct audit_rate rates[RATE_SLOTS];
 };
+
+static bool audit_latched(struct audit *a)
+{
+	return __atomic_load_n(&a->latched, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&a->refused, __ATOMIC_ACQUIRE);
+}
+
+/* Under a->mu. */
+static void audit_latch_set(struct audit *a)
+{
+	__atomic_store_n(&a->latched, true, __ATOMIC_RELEASE);
+}
 
 /* ------------------------------------------------------------ crypto */
 
@@ -110,6 +137,37 @@ static void j_raw(struct jbuf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at c (1..4), or 0 when the
+ * byte at c does not start one: overlong forms, surrogates (U+D800..DFFF),
+ * code points above U+10FFFF and truncated sequences are all refused (RFC 3629,
+ * table 3-7 of the Unicode standard). c is NUL-terminated. */
+static size_t j_utf8_len(const unsigned char *c)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c[0] < 0x80)
+		return 1;
+	if (c[0] >= 0xc2 && c[0] <= 0xdf)
+		n = 2;
+	else if (c[0] >= 0xe0 && c[0] <= 0xef)
+		n = 3, lo = c[0] == 0xe0 ? 0xa0 : 0x80, hi = c[0] == 0xed ? 0x9f : 0xbf;
+	else if (c[0] >= 0xf0 && c[0] <= 0xf4)
+		n = 4, lo = c[0] == 0xf0 ? 0x90 : 0x80, hi = c[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (c[1] < lo || c[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (c[i] < 0x80 || c[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string that is valid UTF-8 whatever s holds: '"' and '\\' escaped,
+ * control bytes (< 0x20, 0x7f) and every byte that is not part of a well-formed
+ * UTF-8 sequence written as \u00XX (lossy: byte 0xff and U+00FF both read
+ * back as "\u00ff"; see README.md, "Audit lines"). */
 static void j_str(struct jbuf *b, const char *s)
 {
 	char esc[8];
@@ -119,18 +177,31 @@ static void j_str(struct jbuf *b, const char *s)
 		return;
 	}
 	j_raw(b, "\"", 1);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t n = j_utf8_len(c);
 		if (*c == '"' || *c == '\\') {
 			esc[0] = '\\', esc[1] = (char)*c;
 			j_raw(b, esc, 2);
-		} else if (*c < 0x20 || *c == 0x7f) {
+		} else if (n == 0 || *c < 0x20 || *c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", *c);
 			j_raw(b, esc, 6);
 		} else {
-			j_raw(b, (const char *)c, 1);
+			j_raw(b, (const char *)c, n);
 		}
+		c += n ? n : 1;
 	}
 	j_raw(b, "\"", 1);
+}
+
+ssize_t audit_json_string(char *out, size_t cap, const char *s)
+{
+	struct jbuf b = {out, 0, cap, false};
+
+	if (cap == 0)
+		return -E2BIG;
+	out[0] = 0;
+	j_str(&b, s);
+	return b.overflow ? -E2BIG : (ssize_t)b.len;
 }
 
 static void j_key(struct jbuf *b, const char *k)
@@ -157,23 +228,34 @@ static void j_hex(struct jbuf *b, const uint8_t *bytes, size_t n)
 
 /* ------------------------------------------------------------ callers */
 
-/* The user name of uid (cached; numeric when unknown). Called under a->mu. */
-static const char *audit_user(struct audit *a, uid_t uid)
+/* The user name of uid into out (numeric when unknown). Cached under users_mu;
+ * the name-service lookup runs with no lock held, so it never delays other
+ * opens. Call without a->mu. A full cache replaces a slot: it only costs a
+ * lookup, the name written is always the current one. */
+static void audit_user(struct audit *a, uid_t uid, char out[64])
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	unsigned slot;
+	bool hit = false;
 
-	for (unsigned i = 0; i < a->nusers; i++)
-		if (a->users[i].uid == uid)
-			return a->users[i].name;
-	slot = a->nusers < UID_CACHE ? a->nusers++ : uid % UID_CACHE;
-	a->users[slot].uid = uid;
+	pthread_mutex_lock(&a->users_mu);
+	for (unsigned i = 0; i < a->nusers && !hit; i++)
+		if (a->users[i].uid == uid) {
+			memcpy(out, a->users[i].name, 64);
+			hit = true;
+		}
+	pthread_mutex_unlock(&a->users_mu);
+	if (hit)
+		return;
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%s", pw.pw_name);
+		snprintf(out, 64, "%s", pw.pw_name);
 	else
-		snprintf(a->users[slot].name, sizeof(a->users[slot].name), "%u", (unsigned)uid);
-	return a->users[slot].name;
+		snprintf(out, 64, "%u", (unsigned)uid);
+	pthread_mutex_lock(&a->users_mu);
+	unsigned slot = a->nusers < UID_CACHE ? a->nusers++ : uid % UID_CACHE;
+	a->users[slot].uid = uid;
+	memcpy(a->users[slot].name, out, 64);
+	pthread_mutex_unlock(&a->users_mu);
 }
 
 /* The process name of pid from /proc (empty when it is gone). */
@@ -207,9 +289,9 @@ static void audit_ts(char out[64])
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-/* The event's keys after "seq" (no prev/mac). Called under a->mu for the user
- * name cache. */
-static void audit_body(struct audit *a, struct jbuf *b, const struct audit_event *ev,
+/* The event's keys after "seq" (no prev/mac). user and comm were looked up by
+ * the caller before any lock. */
+static void audit_body(struct jbuf *b, const struct audit_event *ev, const char *user,
 		       const char *comm, uint64_t rfrom, uint64_t rto)
 {
 	char ts[64];
@@ -221,7 +303,7 @@ static void audit_body(struct audit *a, struct jbuf *b, const struct audit_event
 	j_key(b, "reason"), j_str(b, ev->reason);
 	if (ev->has_caller) {
 		j_key(b, "uid"), j_num(b, (long long)ev->uid);
-		j_key(b, "user"), j_str(b, audit_user(a, ev->uid));
+		j_key(b, "user"), j_str(b, user);
 		j_key(b, "pid"), j_num(b, (long long)ev->pid);
 		j_key(b, "comm"), j_str(b, comm);
 	} else {
@@ -270,6 +352,7 @@ static void audit_seal_line(struct audit *a, struct jbuf *b, const struct jbuf *
 static int audit_state_save(struct audit *a)
 {
 	uint8_t *s = a->state_buf;
+	bool latched = __atomic_load_n(&a->latched, __ATOMIC_ACQUIRE);
 	int rc = 0;
 
 	memset(s, 0, STATE_SIZE);
@@ -277,9 +360,10 @@ static int audit_state_save(struct audit *a)
 	util_store_le64(s + 8, a->seq);
 	memcpy(s + 16, a->prev, 32);
 	memcpy(s + 48, a->key, 32);
-	util_store_le64(s + 80, a->latched ? a->latch_from : 0);
-	util_store_le64(s + 88, a->latched ? a->latch_to : 0);
-	s[96] = a->latched; /* a restart after a failed flush is logged */
+
+	util_store_le64(s + 80, latched ? a->latch_from : 0);
+	util_store_le64(s + 88, latched ? a->latch_to : 0);
+	s[96] = latched; /* a restart after a failed flush is logged */
 	if (pwrite(a->state_fd, s, STATE_SIZE, 0) != STATE_SIZE)
 		rc = -EIO;
 	sodium_memzero(s, STATE_SIZE);
@@ -448,16 +532,101 @@ bad:
 	return -EBADMSG;
 }
 
-/* Open the log file for appending and remember which file it is. */
+/* The log's folder: owned by root or the daemon's user, not writable by group or
+ * others (else anyone in the group can put their own file at the log's path). */
+static int audit_dir_check(struct audit *a, char *err, size_t errlen)
+{
+	char dir[4096];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", a->log_path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (stat(dir, &st) < 0) {
+		util_errf(err, errlen, "%s: the audit log's folder: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		util_errf(err, errlen,
+			  "%s: the audit log's folder is owned by uid %u, not by root or the "
+			  "daemon's user",
+			  dir, (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		util_errf(err, errlen,
+			  "%s: the audit log's folder is writable by group or others (chmod go-w)",
+			  dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Is the open log a regular file of the daemon's user, writable by it alone? */
+static int audit_log_owner_check(struct audit *a, const struct stat *st, char *err, size_t errlen)
+{
+	if (!S_ISREG(st->st_mode)) {
+		util_errf(err, errlen, "%s: the audit log is not a regular file: refused",
+			  a->log_path);
+		return -EPERM;
+	}
+	if (st->st_uid != geteuid()) {
+		util_errf(err, errlen,
+			  "%s: the audit log is owned by uid %u, not by the daemon's user (uid "
+			  "%u): refused",
+			  a->log_path, (unsigned)st->st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		util_errf(err, errlen,
+			  "%s: the audit log is writable by group or others: refused (chmod 600)",
+			  a->log_path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open the log file for appending (creating it, 0600, when missing) and
+ * remember which file it is. A symbolic link, another user's file, or one
+ * others can write is refused (-EPERM or -ELOOP, message in err); a->fd is
+ * set only on success. Called under a->mu (or before threads start). */
 static int audit_log_open(struct audit *a, char *err, size_t errlen)
 {
 	struct stat st;
+	int rc = audit_dir_check(a, err, errlen), fd;
 
-	a->fd = open(a->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (a->fd < 0 || fstat(a->fd, &st) < 0) {
-		util_errf(err, errlen, "%s: %s", a->log_path, strerror(errno));
-		return -errno;
+	if (rc < 0)
+		return rc;
+	fd = open(a->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(a->log_path,
+			  O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			util_errf(err, errlen, "%s: the audit log is a symbolic link: refused",
+				  a->log_path);
+		else
+			util_errf(err, errlen, "%s: %s", a->log_path, strerror(-rc));
+		return rc;
 	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		util_errf(err, errlen, "%s: %s", a->log_path, strerror(-rc));
+	} else {
+		rc = audit_log_owner_check(a, &st, err, errlen);
+	}
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	a->fd = fd;
 	a->dev = st.st_dev;
 	a->ino = st.st_ino;
 	a->end = st.st_size;
@@ -522,11 +691,18 @@ static int audit_recover(struct audit *a, ssize_t *mended, char *err, size_t err
 	char *buf = NULL;
 	size_t len = 0;
 	off_t from = 0;
-	int fd = open(a->log_path, O_RDONLY | O_CLOEXEC), rc;
+	int fd = open(a->log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
+	struct stat st;
 
 	if (fd < 0) {
 		util_errf(err, errlen, "%s: %s", a->log_path, strerror(errno));
 		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || st.st_dev != a->dev || st.st_ino != a->ino) {
+		close(fd);
+		util_errf(err, errlen, "%s: the audit log was replaced while starting",
+			  a->log_path);
+		return -ESTALE;
 	}
 	rc = audit_tail(a, fd, &buf, &len, &from);
 	close(fd);
@@ -586,7 +762,7 @@ static void audit_state_note(struct audit *a)
  * like any failed flush. Called under a->mu. */
 static void audit_flush_leaving(struct audit *a, int fd)
 {
-	if (a->latched)
+	if (audit_latched(a))
 		return;
 	if (fdatasync(fd) == 0) {
 		a->flushed = a->written;
@@ -595,10 +771,55 @@ static void audit_flush_leaving(struct audit *a, int fd)
 	}
 	int e = errno;
 	bool always = a->o.sync == AUDIT_SYNC_ALWAYS;
-	a->latched = true;
 	a->latch_from = always ? a->flushed + 1 : 0;
 	a->latch_to = always ? a->written : 0;
+	audit_latch_set(a);
 	audit_complain("flush failed", a->log_path, e);
+}
+
+/* The log at the path was refused (audit_switch): say so once, on stderr and
+ * syslog. */
+static void audit_refused_say(const char *msg)
+{
+	syslog(LOG_ERR, "audit log: %s; every open is refused until the daemon restarts", msg);
+	fprintf(stderr,
+		"protocolfs: audit log: %s; every open is refused until the daemon restarts\n",
+		msg);
+}
+
+/* Wait until no thread runs fdatasync on a->fd without the lock: only then may
+ * a->fd be closed or replaced (a closed number can be reused by another open,
+ * and the flush would then sync, or fail on, the wrong file). Called and
+ * returns under a->mu. */
+static void audit_flush_wait(struct audit *a)
+{
+	while (a->flushing)
+		pthread_cond_wait(&a->cv, &a->mu);
+}
+
+/* Leave the current log file for the one at the path (rotation, reopen; with
+ * only_stale, only if the path still names another file after waiting). On a
+ * refused file (another user's, a symlink, writable by others) every later
+ * append is refused until restart: the log is latched, not followed. Called
+ * under a->mu. */
+static int audit_switch(struct audit *a, bool only_stale, char *err, size_t errlen)
+{
+	int old, rc;
+
+	audit_flush_wait(a);
+	/* mu was released while waiting: another append may have followed already */
+	if (only_stale && (rc = audit_file_check(a)) != -ESTALE)
+		return rc;
+	old = a->fd;
+	audit_flush_leaving(a, old);
+	if (audit_latched(a))
+		return -EIO;
+	rc = audit_log_open(a, err, errlen);
+	if (rc == 0)
+		close(old);
+	else if (rc == -EPERM || rc == -ELOOP)
+		__atomic_store_n(&a->refused, true, __ATOMIC_RELEASE);
+	return rc;
 }
 
 /* Write the sealed line; on a short write cut the file back so that no torn line
@@ -619,30 +840,31 @@ static int audit_write_line(struct audit *a, const struct jbuf *line)
  * returns under a->mu. */
 static int audit_group_commit(struct audit *a, uint64_t my)
 {
-	while (a->flushed < my && !a->latched) {
+	while (a->flushed < my && !audit_latched(a)) {
 		if (a->flushing) {
 			pthread_cond_wait(&a->cv, &a->mu);
 			continue;
 		}
 		uint64_t target = a->written;
+		int fd = a->fd; /* stays open while flushing: see audit_flush_wait */
 		a->flushing = true;
 		pthread_mutex_unlock(&a->mu);
-		int r = fdatasync(a->fd);
+		int r = fdatasync(fd);
 		int e = errno;
 		pthread_mutex_lock(&a->mu);
 		a->flushing = false;
 		if (r == 0) {
 			a->flushed = target;
 			audit_state_note(a);
-		} else if (!a->latched) {
+		} else if (!audit_latched(a)) {
 			/* sync=always: the waiting opens are refused, their lines revoked.
 			 * batch: they were answered already; nothing to revoke. */
 			bool always = a->o.sync == AUDIT_SYNC_ALWAYS;
-			a->latched = true;
 			a->latch_from = always ? a->flushed + 1 : 0;
 			/* every line written so far waits on a flush that can no longer be
 			 * trusted: those written during this one are refused too */
 			a->latch_to = always ? a->written : 0;
+			audit_latch_set(a);
 			audit_complain("flush failed", a->log_path, e);
 		}
 		pthread_cond_broadcast(&a->cv);
@@ -653,19 +875,14 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 /* Append under a->mu: check the file, seal, write, advance the chain. */
 static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_t *my)
 {
-	char buf[LINE_MAX_BYTES], msg[256];
+	char buf[LINE_MAX_BYTES], msg[4400];
 	struct jbuf line = {buf, 0, sizeof(buf), false};
-	int rc = audit_file_check(a), old = a->fd;
+	int rc = audit_file_check(a);
 
-	if (rc == -ESTALE) {
-		/* Rotated (renamed and recreated) before our SIGHUP: follow the path. */
-		audit_flush_leaving(a, old);
-		rc = a->latched ? -EIO : audit_log_open(a, msg, sizeof(msg));
-		if (rc == 0)
-			close(old);
-		else
-			a->fd = old;
-	}
+	if (rc == -ESTALE) /* rotated (renamed) before our SIGHUP: follow the path */
+		rc = audit_switch(a, true, msg, sizeof(msg));
+	if (rc == -EPERM || rc == -ELOOP)
+		audit_refused_say(msg);
 	if (rc < 0)
 		return rc;
 	audit_seal_line(a, &line, body);
@@ -686,19 +903,21 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 static int audit_append_full(struct audit *a, const struct audit_event *ev, uint64_t rfrom,
 			     uint64_t rto)
 {
-	char bbuf[LINE_MAX_BYTES], comm[64] = "";
+	char bbuf[LINE_MAX_BYTES], comm[64] = "", user[64] = "";
 	struct jbuf body = {bbuf, 0, sizeof(bbuf), false};
 	uint64_t my = 0;
 	int rc;
 
-	if (ev->has_caller)
+	if (ev->has_caller) { /* file and name-service I/O: before the lock */
 		audit_comm(ev->pid, comm, sizeof(comm));
+		audit_user(a, ev->uid, user);
+	}
+	audit_body(&body, ev, user, comm, rfrom, rto);
 	pthread_mutex_lock(&a->mu);
-	audit_body(a, &body, ev, comm, rfrom, rto);
-	rc = a->latched ? -EIO : body.overflow ? -E2BIG : audit_append_locked(a, &body, &my);
+	rc = audit_latched(a) ? -EIO : body.overflow ? -E2BIG : audit_append_locked(a, &body, &my);
 	if (rc == 0 && a->o.sync == AUDIT_SYNC_ALWAYS)
 		rc = audit_group_commit(a, my);
-	if (rc < 0 && rc != -EIO)
+	if (rc < 0 && rc != -EIO && rc != -EPERM && rc != -ELOOP)
 		audit_complain("cannot write", a->log_path, -rc);
 	pthread_mutex_unlock(&a->mu);
 	return rc;
@@ -722,7 +941,7 @@ static void audit_latch_note(struct audit *a)
 		return;
 	}
 	a->latch_noted = true;
-	audit_body(a, &body, &ev, "", a->latch_from, a->latch_to);
+	audit_body(&body, &ev, NULL, "", a->latch_from, a->latch_to);
 	if (audit_append_locked(a, &body, &my) < 0)
 		audit_complain("cannot record the failed flush", a->log_path, EIO);
 	audit_state_note(a); /* a restart must know it follows a failed flush */
@@ -731,7 +950,7 @@ static void audit_latch_note(struct audit *a)
 
 int audit_append(struct audit *a, const struct audit_event *ev)
 {
-	bool was = __atomic_load_n(&a->latched, __ATOMIC_RELAXED);
+	bool was = audit_latched(a);
 	int rc = audit_append_full(a, ev, 0, 0);
 
 	if (rc == -EIO && !was)
@@ -754,10 +973,9 @@ static void *audit_flusher_main(void *arg)
 		ts.tv_sec += a->o.sync_interval_ms / 1000 + ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
 		pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-		if (a->written > a->flushed && !a->latched) {
-			bool before = a->latched;
+		if (a->written > a->flushed && !audit_latched(a)) {
 			audit_group_commit(a, a->written);
-			latched_now = !before && a->latched;
+			latched_now = audit_latched(a);
 		}
 		if (latched_now) {
 			pthread_mutex_unlock(&a->mu);
@@ -899,7 +1117,7 @@ static int audit_start(struct audit *a, ssize_t *mended, char *err, size_t errle
 }
 
 /* Lines written at start: a mended tail, and a restart after a latched flush. */
-static int audit_start_notes(struct audit *a, ssize_t mended)
+static int audit_start_notes(struct audit *a, ssize_t mended, char *err, size_t errlen)
 {
 	char detail[200];
 	struct audit_event ev = {.event = "mend", .detail = detail};
@@ -921,6 +1139,8 @@ static int audit_start_notes(struct audit *a, ssize_t mended)
 				  "for it)";
 		rc = audit_append_full(a, &ev, from, to);
 	}
+	if (rc < 0)
+		util_errf(err, errlen, "%s: cannot write: %s", a->log_path, strerror(-rc));
 	return rc;
 }
 
@@ -942,6 +1162,7 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	}
 	a->fd = a->state_fd = a->lock_fd = -1;
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->users_mu, NULL);
 	pthread_condattr_init(&ca);
 	/* The batch flusher's timed waits are on the monotonic clock. */
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -951,10 +1172,10 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	rc = audit_paths(a, o, err, errlen);
 	if (rc == 0)
 		rc = audit_start(a, &mended, err, errlen);
-	if (rc == 0 && (rc = audit_start_notes(a, mended)) == 0)
+	if (rc == 0)
+		rc = audit_start_notes(a, mended, err, errlen);
+	if (rc == 0)
 		audit_state_note(a);
-	else if (rc < 0)
-		util_errf(err, errlen, "%s: cannot write: %s", a->log_path, strerror(-rc));
 	if (rc == 0 && o->sync == AUDIT_SYNC_BATCH) {
 		rc = -pthread_create(&a->flusher, NULL, audit_flusher_main, a);
 		a->has_flusher = rc == 0;
@@ -971,18 +1192,18 @@ int audit_reopen(struct audit *a, char *err, size_t errlen)
 {
 	struct audit_event ev = {.event = "reopen",
 				 .detail = "audit log reopened (rotation or SIGHUP)"};
-	int rc, old;
+	int rc;
 
 	pthread_mutex_lock(&a->mu);
-	old = a->fd;
-	audit_flush_leaving(a, old);
-	rc = audit_log_open(a, err, errlen);
-	if (rc < 0)
-		a->fd = old;
-	else
-		close(old);
+	rc = audit_switch(a, false, err, errlen);
 	pthread_mutex_unlock(&a->mu);
-	return rc < 0 ? rc : audit_append(a, &ev);
+	if (rc == -EPERM || rc == -ELOOP) /* err goes to stderr through the caller */
+		syslog(LOG_ERR, "audit log: %s; every open is refused until the daemon restarts",
+		       err);
+	if (rc == 0 && (rc = audit_append(a, &ev)) < 0)
+		util_errf(err, errlen, "%s: cannot write the reopen line: %s", a->log_path,
+			  strerror(-rc));
+	return rc;
 }
 
 void audit_close(struct audit *a)
@@ -997,7 +1218,7 @@ void audit_close(struct audit *a)
 		pthread_join(a->flusher, NULL);
 	}
 	if (a->fd >= 0) {
-		if (!a->latched)
+		if (!audit_latched(a))
 			fdatasync(a->fd);
 		close(a->fd);
 	}
@@ -1013,5 +1234,6 @@ void audit_close(struct audit *a)
 	sodium_free(a->state_buf);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->users_mu);
 	free(a);
 }

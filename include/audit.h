@@ -56,7 +56,9 @@ struct audit_event {
 
 struct audit;
 
-/* Open the log and the state. The first time (no state), create the initial key,
+/* Open the log and the state; the log and its folder are checked as for
+ * audit_reopen. Each refusal writes its own message to err, once. The first
+ * time (no state), create the initial key,
  * write it to o->verify_key (0600, never overwritten) and start the chain. Later,
  * mend a torn last line (logged), then check that the log's tail continues the
  * state (ratcheting forward over lines the state has not seen); refuse to start
@@ -72,8 +74,11 @@ int audit_append(struct audit *a, const struct audit_event *ev);
  * line. */
 bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile);
 
-/* Reopen the log at its path (rotation, SIGHUP): creates it if missing and writes
- * a "reopen" line into the new file. */
+/* Reopen the log at its path (rotation, SIGHUP): creates it if missing (O_EXCL,
+ * 0600) and writes a "reopen" line into the new file. A file at the path that is
+ * a symbolic link, not the daemon's user's, or writable by group or others (or a
+ * folder others can write) is refused: -EPERM or -ELOOP, the reason in err and
+ * syslog, and every later append fails until restart (the log is latched). */
 int audit_reopen(struct audit *a, char *err, size_t errlen);
 
 /* Flush, save the state, wipe the key. NULL is fine. */
@@ -91,6 +96,13 @@ bool audit_line_seq(const char *line, size_t n, uint64_t *seq);
 /* Does line (n bytes, no newline) end with exactly the fixed tail shape, so that
  * no byte of it escapes the MAC or the chain? */
 bool audit_tail_ok(const char *line, size_t n);
+
+/* Write s as a JSON string literal (quotes included) into out (cap bytes, NUL-
+ * terminated), exactly as the log writes caller-controlled strings: the result
+ * is valid UTF-8 whatever bytes s holds (invalid bytes and control bytes become
+ * \u00XX). Returns its length, or -E2BIG when it does not fit (out then holds
+ * a prefix). NULL is written as null. Thread-safe. */
+ssize_t audit_json_string(char *out, size_t cap, const char *s);
 
 /* The fixed tail of every line: ,"prev":"<64 hex>","mac":"<64 hex>"} */
 #define AUDIT_TAIL_PREV ",\"prev\":\""
