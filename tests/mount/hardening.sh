@@ -38,6 +38,11 @@ ctl=$!
 bash -c 'sleep 60; :' "$CANARY" &
 ctl2=$!
 on_exit "kill $ctl $ctl2 2>/dev/null"
+# wait until both have exec'd (before that they are copies of this shell)
+for i in $(seq 1 100); do
+	[[ "$(readlink /proc/$ctl/exe)" == */sleep ]] && grep -q 'sleep 60' /proc/$ctl2/cmdline && break
+	sleep 0.05
+done
 same canary_found_in_environ_control "$(has_canary $ctl)" "in environ"
 same canary_found_in_cmdline_control "$(has_canary $ctl2)" "in cmdline"
 kill $ctl $ctl2 2>/dev/null
