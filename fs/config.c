@@ -590,6 +590,29 @@ bool config_same(const struct config *a, const struct config *b)
 	return sodium_memcmp(a->digest, b->digest, sizeof(a->digest)) == 0;
 }
 
+/* iniparser reads lines as C strings: a NUL byte silently hides the rest of its
+ * line (a whole line when it comes first, the tail of a last line without a
+ * newline). What the file says must be what is enforced, so any NUL is refused. */
+static int cfg_nul_check(const char *path, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL, *nul;
+	size_t len = 0;
+	unsigned line = 1;
+	int rc = util_read_file(path, &buf, &len, 16u << 20, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	nul = memchr(buf, 0, len);
+	if (nul) {
+		for (const uint8_t *c = buf; c < nul; c++)
+			line += *c == '\n';
+		util_errf(err, errlen, "%s:%u: NUL byte in the file", path, line);
+		rc = -EINVAL;
+	}
+	free(buf);
+	return rc;
+}
+
 int config_load(struct config **out, const char *path, char *err, size_t errlen)
 {
 	struct config *cfg = calloc(1, sizeof(*cfg));
@@ -613,6 +636,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 	strcpy(cfg->purge, "manual");
 	cfg->audit_sync_interval_ms = 1000;
 	rc = cfg_file_check(cfg->path, CFG_FILE, cfg->path, err, errlen);
+	if (rc == 0)
+		rc = cfg_nul_check(cfg->path, err, errlen);
 	if (rc == 0)
 		rc = ini_load(&ini, cfg->path, err, errlen);
 	if (rc == 0)

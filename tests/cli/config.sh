@@ -226,7 +226,8 @@ cfg_clean cve_bare_sections cve_bare_sections.ini
 printf 'description = a\0b\n' >"$T/nul"
 variant nul '/^description = Beheerder/d'
 sed -i "/^\[profile:beheerder\]/r $T/nul" nul.ini
-cfg_clean nul_byte_clean nul.ini
+# a NUL would hide the rest of its line from iniparser: refused, naming the line
+refuse nul_byte_refused 2 "protocolfs: check: $W/nul.ini:$(grep -an 'description = a' nul.ini | cut -d: -f1): NUL byte in the file" "$W" "$PFS" check nul.ini
 # a profile may be called like a key: [profile:fields] with fields = ... loads
 variant prof_fields 's/^\[profile:beheerder\]/[profile:fields]/;s/^users = root$/users = pfs_no/;s/^fields =$/fields = first_name/'
 "$PFS" profiles prof_fields.ini >"$T/.out" 2>"$T/.err"

@@ -105,14 +105,17 @@ for op in stat lstat open; do
 	same "no_profile_${op}_eacces" "$(probe pfs_no $op "$MNT/INB0000001.txt")" "EACCES"
 	same "no_profile_info_${op}_eacces" "$(probe pfs_no $op "$MNT/LEESMIJ-README")" "EACCES"
 done
+bad=""
+n=0
 for u in pfs_tb pfs_pm pfs_pa; do
 	for f in INB0000001.txt INB0000002.txt INB0000003.txt; do
 		r=$(probe "$u" stat "$MNT/$f")
 		l=$(probe "$u" lstat "$MNT/$f")
-		[ "$r" = "$l" ] && [[ "$r" == "OK 100444 "* ]] || fail "stat_visible_${u}_$f" "stat $r lstat $l"
+		n=$((n + 1))
+		[ "$r" = "$l" ] && [[ "$r" == "OK 100444 "* ]] || bad+=" $u $f: stat '$r' lstat '$l';"
 	done
 done
-pass stat_lstat_visible_files
+same stat_lstat_visible_files "$n:$bad" "9:"
 
 # ---- 4. the information file (here: the partner's)
 START=$(days_from_today -30)
