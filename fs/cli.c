@@ -437,10 +437,10 @@ static void cli_notices(struct service *svc, bool print)
 	struct service_seen *seen = calloc(1, sizeof(*seen));
 
 	/* seen->record stays false: check reports, it records no termination */
-	if (seen)
+	if (seen) {
 		service_notices(svc, seen, print ? cli_notice_report : cli_notice_quiet, NULL);
-	if (seen)
 		service_seen_free(seen);
+	}
 	free(seen);
 }
 

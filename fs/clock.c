@@ -3,6 +3,7 @@
  * Time-zone conversions use the C library's zone database by switching TZ under
  * a mutex and restoring it; they are rare (load time, deadlines), never per read. */
 #include "clock.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -265,6 +266,27 @@ static int64_t clock_mark_read(int fd)
 			 (uint64_t)(unsigned char)buf[15] << 56);
 }
 
+/* Fail closed: only an empty file (just created) is "no mark yet"; anything else
+ * that is not a mark would reset the guard against a clock set back. */
+static int clock_mark_check(int fd, const char *path, struct stat *st, char *err, size_t errlen)
+{
+	char buf[16];
+
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		util_errf(err, errlen, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (util_owner_check(st, path, err, errlen) < 0)
+		return -EINVAL;
+	if (st->st_size != 0 &&
+	    (st->st_size != 16 || pread(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+	     memcmp(buf, MARK_MAGIC, 8) != 0)) {
+		util_errf(err, errlen, "%s: malformed (not a protocolfs time mark)", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int clock_mark_open(struct clock_mark **out, const char *state_dir, char *err, size_t errlen)
 {
 	struct clock_mark *m = calloc(1, sizeof(*m));
@@ -282,27 +304,12 @@ int clock_mark_open(struct clock_mark **out, const char *state_dir, char *err, s
 		free(m);
 		return -e;
 	}
-	/* fail closed: only an empty file (just created) is "no mark yet"; anything
-	 * else that is not a mark would reset the guard against a clock set back */
 	struct stat st;
-	char buf[16];
-	const char *bad = NULL;
-	if (fstat(m->fd, &st) < 0 || !S_ISREG(st.st_mode))
-		bad = "not a regular file";
-	else if (st.st_uid != 0 && st.st_uid != geteuid())
-		bad = "owned by another user";
-	else if (st.st_mode & (S_IWGRP | S_IWOTH))
-		bad = "writable by group or others (chmod go-w)";
-	else if (st.st_size != 0 &&
-		 (st.st_size != 16 || pread(m->fd, buf, sizeof(buf), 0) != sizeof(buf) ||
-		  memcmp(buf, MARK_MAGIC, 8) != 0))
-		bad = "malformed (not a protocolfs time mark)";
-	if (bad) {
-		if (err)
-			snprintf(err, errlen, "%s: %s", path, bad);
+	int rc = clock_mark_check(m->fd, path, &st, err, errlen);
+	if (rc < 0) {
 		close(m->fd);
 		free(m);
-		return -EINVAL;
+		return rc;
 	}
 	atomic_store(&m->mark, st.st_size ? clock_mark_read(m->fd) : 0);
 	*out = m;

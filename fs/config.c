@@ -122,15 +122,8 @@ static int cfg_file_check(const char *p, enum cfg_kind kind, const char *where0,
 			  kind == CFG_DIR ? "directory" : "regular file");
 		return -EINVAL;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		util_errf(err, errlen, "%s: owned by uid %u, not by root or the daemon's user",
-			  where, (unsigned)st.st_uid);
+	if (util_owner_check(&st, where, err, errlen) < 0)
 		return -EPERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		util_errf(err, errlen, "%s: writable by group or others (chmod go-w)", where);
-		return -EPERM;
-	}
 	if (kind == CFG_SECRET_FILE && (st.st_mode & (S_IRGRP | S_IROTH))) {
 		util_errf(err, errlen, "%s: readable by group or others (chmod 600)", where);
 		return -EPERM;

@@ -118,14 +118,10 @@ static int service_state_read(const char *path, char *buf, size_t cap, char *err
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
 		util_errf(err, errlen, "%s: not a regular file", path);
-	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		rc = -EPERM;
-		util_errf(err, errlen, "%s: owned by uid %u, not by root or the daemon's user",
-			  path, (unsigned)st.st_uid);
-	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		rc = -EPERM;
-		util_errf(err, errlen, "%s: writable by group or others (chmod go-w)", path);
-	} else if ((uint64_t)st.st_size >= cap) {
+	} else {
+		rc = util_owner_check(&st, path, err, errlen);
+	}
+	if (rc == 0 && (uint64_t)st.st_size >= cap) {
 		rc = -EFBIG;
 		util_errf(err, errlen, "%s: too large for a state file (%lld bytes)", path,
 			  (long long)st.st_size);
@@ -315,6 +311,7 @@ int service_successor(const struct service *cur, const struct service *nx,
 static int service_notices_check(const struct service *s, char *err, size_t errlen)
 {
 	const char *p = s->cfg->notices_dir;
+	char where[2 * PATH_MAX + 32];
 	struct stat st;
 
 	if (stat(p, &st) < 0) {
@@ -330,20 +327,8 @@ static int service_notices_check(const struct service *s, char *err, size_t errl
 			  p);
 		return -ENOTDIR;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		util_errf(err, errlen,
-			  "%s: [dataset] notices: %s: owned by uid %u, not by root or the "
-			  "daemon's user",
-			  s->cfg->path, p, (unsigned)st.st_uid);
-		return -EPERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		util_errf(err, errlen,
-			  "%s: [dataset] notices: %s: writable by group or others (chmod go-w)",
-			  s->cfg->path, p);
-		return -EPERM;
-	}
-	return 0;
+	snprintf(where, sizeof(where), "%s: [dataset] notices: %s", s->cfg->path, p);
+	return util_owner_check(&st, where, err, errlen);
 }
 
 /* Has this file (by name, inode, mtime and size) been read already? Records it
@@ -356,16 +341,13 @@ static bool service_seen_before(struct service_seen *seen, const char *name, con
 
 	for (size_t i = 0; i < seen->n; i++) {
 		f = &seen->file[i];
-		if (strcmp(f->name, name) == 0 && f->ino == (unsigned long long)st->st_ino &&
-		    f->mtime == st->st_mtim.tv_sec && f->mtime_ns == st->st_mtim.tv_nsec &&
-		    f->size == st->st_size)
+		if (strcmp(f->name, name) != 0)
+			continue;
+		if (f->ino == (unsigned long long)st->st_ino && f->mtime == st->st_mtim.tv_sec &&
+		    f->mtime_ns == st->st_mtim.tv_nsec && f->size == st->st_size)
 			return true;
+		goto fill; /* replaced: remember the new one instead */
 	}
-	for (size_t i = 0; i < seen->n; i++)
-		if (strcmp(seen->file[i].name, name) == 0) {
-			f = &seen->file[i]; /* replaced: remember the new one instead */
-			goto fill;
-		}
 	if (seen->n == seen->cap) {
 		size_t ncap = seen->cap ? seen->cap * 2 : 64;
 		struct service_seen_file *grown = realloc(seen->file, ncap * sizeof(*grown));
@@ -403,16 +385,12 @@ static void service_notice_one(struct service *s, bool record, const char *path,
 
 	if (rc == 0)
 		rc = clock_day_start(t->timezone, day, &at);
-	if (rc == 0 && !record)
-		expiry_terminate(s->exp, at);
-	else if (rc == 0) {
-		expiry_terminate(s->exp, at);
-		/* in force now whatever happens next; recorded so that it outlives the
-		 * notice file (a remount without it still honours it) */
-		rc = service_termination_store(s, at, why, sizeof(why));
-		if (rc < 0)
-			snprintf(msg, sizeof(msg), "accepted, but not recorded: %s", why);
-	}
+	if (rc == 0)
+		expiry_terminate(s->exp, at); /* in force now, whatever happens next */
+	/* recorded so that it outlives the notice file (a remount without it still
+	 * honours it) */
+	if (rc == 0 && record && (rc = service_termination_store(s, at, why, sizeof(why))) < 0)
+		snprintf(msg, sizeof(msg), "accepted, but not recorded: %s", why);
 	report(arg, name, rc, at, msg);
 }
 

@@ -22,6 +22,20 @@ void util_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+int util_owner_check(const struct stat *st, const char *where, char *err, size_t errlen)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		util_errf(err, errlen, "%s: owned by uid %u, not by root or the daemon's user",
+			  where, (unsigned)st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		util_errf(err, errlen, "%s: writable by group or others (chmod go-w)", where);
+		return -EPERM;
+	}
+	return 0;
+}
+
 int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, char *err,
 		   size_t errlen)
 {

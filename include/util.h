@@ -57,6 +57,13 @@ int util_read_file(const char *path, uint8_t **buf, size_t *len, size_t max, cha
 int util_read_file_flags(const char *path, int flags, uint8_t **buf, size_t *len, size_t max,
 			 char *err, size_t errlen);
 
+/* A file or folder the daemon trusts (config, keys, state, notices): owned by
+ * root or the daemon's user and writable by nobody else. 0, or -EPERM with
+ * "WHERE: owned by uid N, not by root or the daemon's user" or "WHERE: writable
+ * by group or others (chmod go-w)" in err. */
+struct stat;
+int util_owner_check(const struct stat *st, const char *where, char *err, size_t errlen);
+
 /* All-or-nothing output: util_out_open creates PATH.tmp.XXXXXX in the folder of
  * path (O_EXCL, O_CLOEXEC, mode); util_out_commit fsyncs it, renames it onto path
  * and fsyncs the folder; util_out_abort unlinks it. Exactly one of commit or abort
