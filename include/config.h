@@ -59,8 +59,9 @@ struct config {
 	bool uses_groups; /* some profile matches by group: callers' groups are needed */
 	int label_of[DATASET_FIELDS_MAX]; /* dataset field index -> label index (config_bind) */
 	/* BLAKE2b-256 over the file's bytes and every profile's resolved uids and gids:
-	 * a change to either (a user removed from a profile, a group's members
-	 * changed in the name service) is a different config. */
+	 * a change to either (a user removed from a profile, a name that now
+	 * resolves to another id) is a different config. Group membership is not
+	 * in it: callers' groups are read per request. */
 	unsigned char digest[CONFIG_DIGEST_BYTES];
 };
 
