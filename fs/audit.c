@@ -11,6 +11,7 @@
  * the log is refused). */
 #include "audit.h"
 #include "clock.h"
+#include "ratelimit.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,21 +33,19 @@
 #define LINE_MAX_BYTES 8192
 #define RATCHET_LABEL  "protocolfs audit ratchet v1"
 #define UID_CACHE      64
-#define RATE_SLOTS     256
-
-struct audit_rate {
-	uid_t uid;
-	char profile[72];
-	int64_t minute;
-	unsigned count;
-	bool alerted;
-};
+/* Denied requests written in full per caller, reason and profile in any 60 s;
+ * the rest are counted and written as one "denials" line (see audit_tick). */
+#define DENIALS_IN_FULL 20
+/* Longest caller-chosen file name written in a denied line, in bytes. */
+#define DENIED_NAME_MAX 100
 
 /* Who guards what. Set once in audit_open before any thread can see the struct,
  * then read-only: o, log_path, state_path, lock_fd, has_flusher, flusher.
  * Guarded by mu: fd, dev, ino, end, seq, prev, key, state_buf, state_fd (its
- * bytes), written, flushed, flushing, latch_noted, latch_from, latch_to, stop,
- * rates. fd is the log descriptor: while flushing is true, one thread runs
+ * bytes), written, flushed, flushing, latch_noted, latch_from, latch_to, stop.
+ * rl_user, rl_profile and rl_denial are set in audit_open and then read-only
+ * pointers; each limiter guards itself with its own mutex, never taken
+ * together with mu (a limiter's verdict comes first, the line after). fd is the log descriptor: while flushing is true, one thread runs
  * fdatasync on it without mu, so nobody may close or replace fd until flushing
  * is false again (audit_flush_wait: rotation and reopen wait for it). latched
  * (a flush failed) and refused (the file at the path failed its owner/mode
@@ -85,7 +84,10 @@ struct audit {
 		char name[64];
 	} users[UID_CACHE];
 	unsigned nusers;
-	struct audit_rate rates[RATE_SLOTS];
+	struct ratelimit *rl_user;    /* opens per uid */
+	struct ratelimit *rl_profile; /* opens per profile */
+	struct ratelimit *rl_denial;  /* denied lines per (uid, reason, profile) */
+	unsigned max_user, max_profile; /* atomic: the limits now; 0 = none */
 };
 
 static bool audit_latched(struct audit *a)
@@ -278,15 +280,19 @@ static void audit_comm(pid_t pid, char *out, size_t cap)
 
 /* ------------------------------------------------------------ lines */
 
-static void audit_ts(char out[64])
+static void audit_ts_at(char out[64], int64_t ms)
 {
-	int64_t ms = clock_now_ms();
 	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&sec, &tm);
 	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static void audit_ts(char out[64])
+{
+	audit_ts_at(out, clock_now_ms());
 }
 
 /* The event's keys after "seq" (no prev/mac). user and comm were looked up by
@@ -304,8 +310,13 @@ static void audit_body(struct jbuf *b, const struct audit_event *ev, const char 
 	if (ev->has_caller) {
 		j_key(b, "uid"), j_num(b, (long long)ev->uid);
 		j_key(b, "user"), j_str(b, user);
-		j_key(b, "pid"), j_num(b, (long long)ev->pid);
-		j_key(b, "comm"), j_str(b, comm);
+		if (ev->pid) {
+			j_key(b, "pid"), j_num(b, (long long)ev->pid);
+			j_key(b, "comm"), j_str(b, comm);
+		} else {
+			static const char np[] = ",\"pid\":null,\"comm\":null";
+			j_raw(b, np, sizeof(np) - 1);
+		}
 	} else {
 		static const char none[] = ",\"uid\":null,\"user\":null,\"pid\":null,\"comm\":null";
 		j_raw(b, none, sizeof(none) - 1);
@@ -322,6 +333,10 @@ static void audit_body(struct jbuf *b, const struct audit_event *ev, const char 
 	}
 	j_raw(b, "]", 1);
 	j_key(b, "detail"), j_str(b, ev->detail);
+	if (ev->count) {
+		j_key(b, "count"), j_num(b, (long long)ev->count);
+		j_key(b, "since"), j_str(b, ev->since);
+	}
 	if (rfrom) {
 		j_key(b, "revoke_from"), j_num(b, (long long)rfrom);
 		j_key(b, "revoke_to"), j_num(b, (long long)rto);
@@ -909,7 +924,8 @@ static int audit_append_full(struct audit *a, const struct audit_event *ev, uint
 	int rc;
 
 	if (ev->has_caller) { /* file and name-service I/O: before the lock */
-		audit_comm(ev->pid, comm, sizeof(comm));
+		if (ev->pid)
+			audit_comm(ev->pid, comm, sizeof(comm));
 		audit_user(a, ev->uid, user);
 	}
 	audit_body(&body, ev, user, comm, rfrom, rto);
@@ -948,10 +964,20 @@ static void audit_latch_note(struct audit *a)
 	pthread_mutex_unlock(&a->mu);
 }
 
+static int audit_denial(struct audit *a, const struct audit_event *ev);
+
+/* A caller's denied request (not a rate alert, not a summary). */
+static bool audit_is_denial(const struct audit_event *ev)
+{
+	return ev->has_caller && ev->result && strcmp(ev->result, "denied") == 0 &&
+	       strcmp(ev->event, "alert") != 0 && !ev->count;
+}
+
 int audit_append(struct audit *a, const struct audit_event *ev)
 {
 	bool was = audit_latched(a);
-	int rc = audit_append_full(a, ev, 0, 0);
+	int rc = audit_is_denial(ev) && a->rl_denial ? audit_denial(a, ev)
+						     : audit_append_full(a, ev, 0, 0);
 
 	if (rc == -EIO && !was)
 		audit_latch_note(a);
@@ -990,35 +1016,57 @@ static void *audit_flusher_main(void *arg)
 
 /* ------------------------------------------------------------ rate limits */
 
-static bool audit_rate_slot_take(struct audit *a, uid_t uid, const char *profile, unsigned max,
-				 int64_t minute, bool *first_refusal)
+static int64_t audit_mono_ms(void)
 {
-	uint64_t h = profile ? 5381 : uid;
-	struct audit_rate *r;
+	struct timespec ts;
 
-	if (profile)
-		for (const char *c = profile; *c; c++)
-			h = h * 131 + (unsigned char)*c;
-	r = &a->rates[h % RATE_SLOTS];
-	if (r->minute != minute || r->uid != uid ||
-	    strcmp(r->profile, profile ? profile : "") != 0) {
-		r->uid = uid;
-		snprintf(r->profile, sizeof(r->profile), "%s", profile ? profile : "");
-		r->minute = minute;
-		r->count = 0;
-		r->alerted = false;
-	}
-	if (++r->count <= max)
-		return true;
-	*first_refusal = !r->alerted;
-	r->alerted = true;
-	return false;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The limiters exist from the start, so that a reload can set a limit. */
+static int audit_rate_open(struct audit *a, char *err, size_t errlen)
+{
+	int rc = ratelimit_new(&a->rl_denial, DENIALS_IN_FULL, err, errlen);
+
+	if (rc == 0)
+		rc = ratelimit_new(&a->rl_user, 1, err, errlen);
+	if (rc == 0)
+		rc = ratelimit_new(&a->rl_profile, 1, err, errlen);
+	if (rc == 0)
+		audit_limits_set(a, a->o.max_per_minute, a->o.max_per_minute_profile);
+	return rc;
+}
+
+void audit_limits_set(struct audit *a, unsigned per_user, unsigned per_profile)
+{
+	if (per_user)
+		ratelimit_set_max(a->rl_user, per_user);
+	if (per_profile)
+		ratelimit_set_max(a->rl_profile, per_profile);
+	__atomic_store_n(&a->max_user, per_user, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->max_profile, per_profile, __ATOMIC_RELEASE);
+}
+
+/* One limiter's verdict on an open: 1 allowed, 0 refused (*first: the first
+ * refusal since the key was last allowed), or a negative errno. */
+static int audit_rate_one(struct ratelimit *rl, const void *key, size_t klen, int64_t now,
+			  bool *first)
+{
+	int v = ratelimit_take(rl, key, klen, 0, now);
+
+	if (v < 0)
+		return v;
+	*first = v == RATELIMIT_REFUSE_FIRST;
+	return v == RATELIMIT_ALLOW;
 }
 
 bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 {
-	int64_t minute = clock_now() / 60;
-	bool ok = true, first = false, by_profile = false;
+	int64_t now;
+	int ok = 1;
+	bool first = false, by_profile = false;
+	uint32_t key = (uint32_t)uid;
 	struct audit_event ev = {.event = "alert",
 				 .result = "denied",
 				 .has_caller = true,
@@ -1026,25 +1074,147 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 				 .pid = pid,
 				 .profile = profile};
 
-	if (!a->o.max_per_minute && !a->o.max_per_minute_profile)
-		return true;
-	pthread_mutex_lock(&a->mu);
-	if (a->o.max_per_minute)
-		ok = audit_rate_slot_take(a, uid, NULL, a->o.max_per_minute, minute, &first);
-	if (ok && a->o.max_per_minute_profile && profile) {
-		ok = audit_rate_slot_take(a, (uid_t)-1, profile, a->o.max_per_minute_profile,
-					  minute, &first);
-		by_profile = !ok;
+	bool by_user = __atomic_load_n(&a->max_user, __ATOMIC_ACQUIRE) != 0;
+	bool by_prof = profile && __atomic_load_n(&a->max_profile, __ATOMIC_ACQUIRE) != 0;
+
+	if (!by_user && !by_prof)
+		return true; /* no limit set: no lock, no clock */
+	now = audit_mono_ms();
+	if (by_user)
+		ok = audit_rate_one(a->rl_user, &key, sizeof(key), now, &first);
+	if (ok == 1 && by_prof) {
+		ok = audit_rate_one(a->rl_profile, profile, strlen(profile), now, &first);
+		by_profile = ok != 1;
 	}
-	pthread_mutex_unlock(&a->mu);
-	if (!ok && first) {
+	if (ok < 0) {
+		ev.reason = "rate limiter failed";
+		ev.detail = "the rate limiter cannot count this open (out of memory): refused";
+		audit_append(a, &ev);
+		syslog(LOG_ERR, "audit alert: uid %u: %s", (unsigned)uid, ev.detail);
+	} else if (ok == 0 && first) {
 		ev.reason = by_profile ? "profile over max_opens_per_minute_profile"
 				       : "user over max_opens_per_minute";
-		ev.detail = "rate limit reached: further opens this minute are refused";
+		ev.detail = by_profile ? "rate limit reached: the profile's opens are refused until "
+					 "fewer than max_opens_per_minute_profile were allowed in "
+					 "the last 60 seconds"
+				       : "rate limit reached: the user's opens are refused until "
+					 "fewer than max_opens_per_minute were allowed in the last "
+					 "60 seconds";
 		audit_append(a, &ev);
 		syslog(LOG_WARNING, "audit alert: uid %u: %s", (unsigned)uid, ev.reason);
 	}
-	return ok;
+	return ok == 1;
+}
+
+/* ------------------------------------------------------------ denial aggregation */
+
+/* The aggregation key: uid (4 bytes), reason, NUL, profile (or nothing). */
+static size_t audit_denial_key(const struct audit_event *ev, unsigned char *key, size_t cap)
+{
+	uint32_t uid = (uint32_t)ev->uid;
+	size_t rl = strlen(ev->reason ? ev->reason : ""), pl = ev->profile ? strlen(ev->profile) : 0;
+
+	if (sizeof(uid) + rl + 1 + pl > cap)
+		return 0;
+	memcpy(key, &uid, sizeof(uid));
+	memcpy(key + sizeof(uid), ev->reason ? ev->reason : "", rl);
+	key[sizeof(uid) + rl] = 0;
+	memcpy(key + sizeof(uid) + rl + 1, ev->profile ? ev->profile : "", pl);
+	return sizeof(uid) + rl + 1 + pl;
+}
+
+/* Names this request (process, operation, name), never 0. */
+static uint64_t audit_denial_tag(const struct audit_event *ev)
+{
+	crypto_generichash_state st;
+	uint8_t h[8];
+	int32_t pid = ev->pid;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)&pid, sizeof(pid));
+	crypto_generichash_update(&st, (const uint8_t *)ev->event, strlen(ev->event) + 1);
+	if (ev->path)
+		crypto_generichash_update(&st, (const uint8_t *)ev->path, strlen(ev->path));
+	crypto_generichash_final(&st, h, sizeof(h));
+	return util_load_le64(h) | 1;
+}
+
+/* A denied request's line, with a caller-chosen name cut to DENIED_NAME_MAX
+ * bytes (at a character boundary) and its length said in detail. */
+static int audit_denial_write(struct audit *a, const struct audit_event *ev)
+{
+	char path[DENIED_NAME_MAX + 8], detail[80];
+	struct audit_event cut = *ev;
+	size_t len = ev->path ? strlen(ev->path) : 0, n = DENIED_NAME_MAX;
+
+	if (len <= DENIED_NAME_MAX)
+		return audit_append_full(a, ev, 0, 0);
+	while (n > 1 && ((unsigned char)ev->path[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(path, sizeof(path), "%.*s\xe2\x80\xa6", (int)n, ev->path);
+	snprintf(detail, sizeof(detail), "name cut to %zu of %zu bytes", n, len);
+	cut.path = path;
+	cut.detail = detail;
+	return audit_append_full(a, &cut, 0, 0);
+}
+
+/* A denied request: written in full while its caller, reason and profile stay
+ * within DENIALS_IN_FULL per 60 s; beyond that only counted (audit_tick writes
+ * the count). The kernel's second lookup of one walk is the same attempt: not
+ * written again. The request is refused whatever this returns. */
+static int audit_denial(struct audit *a, const struct audit_event *ev)
+{
+	unsigned char key[RATELIMIT_KEY_MAX];
+	size_t klen = audit_denial_key(ev, key, sizeof(key));
+	int v = klen ? ratelimit_take(a->rl_denial, key, klen, audit_denial_tag(ev),
+				      audit_mono_ms())
+		     : -EINVAL;
+
+	if (v == RATELIMIT_REPEAT || v == RATELIMIT_REFUSE || v == RATELIMIT_REFUSE_FIRST)
+		return 0;
+	return audit_denial_write(a, ev); /* allowed, or cannot count: in full */
+}
+
+struct audit_drain_ctx {
+	struct audit *a;
+	int64_t now_mono, now_wall;
+};
+
+static void audit_denials_line(void *ctx, const void *key, size_t klen, uint64_t count,
+			       int64_t since_mono)
+{
+	struct audit_drain_ctx *c = ctx;
+	const unsigned char *k = key;
+	char reason[RATELIMIT_KEY_MAX], profile[RATELIMIT_KEY_MAX], since[64];
+	size_t rl = strnlen((const char *)k + 4, klen - 4);
+	uint32_t uid;
+	struct audit_event ev = {.event = "denials",
+				 .result = "denied",
+				 .reason = reason,
+				 .has_caller = true,
+				 .count = count,
+				 .since = since,
+				 .detail = "further denied requests of this caller for this reason, "
+					   "counted, not written one by one"};
+
+	memcpy(&uid, k, sizeof(uid));
+	ev.uid = (uid_t)uid;
+	snprintf(reason, sizeof(reason), "%.*s", (int)rl, (const char *)k + 4);
+	snprintf(profile, sizeof(profile), "%.*s", (int)(klen - 5 - rl), (const char *)k + 5 + rl);
+	ev.profile = profile[0] ? profile : NULL;
+	audit_ts_at(since, c->now_wall - (c->now_mono - since_mono));
+	audit_append(c->a, &ev);
+}
+
+/* Write the count of every caller's denials not written in full, once the
+ * first of them is 60 s old (all of them when final). */
+void audit_tick(struct audit *a, bool final)
+{
+	struct audit_drain_ctx c = {a, audit_mono_ms(), clock_now_ms()};
+
+	if (a && a->rl_denial)
+		ratelimit_drain(a->rl_denial, c.now_mono, final ? 0 : RATELIMIT_WINDOW_S * 1000,
+				audit_denials_line, &c);
 }
 
 /* ------------------------------------------------------------ open, reopen, close */
@@ -1171,6 +1341,8 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	openlog("protocolfs", LOG_PID, LOG_DAEMON);
 	rc = audit_paths(a, o, err, errlen);
 	if (rc == 0)
+		rc = audit_rate_open(a, err, errlen);
+	if (rc == 0)
 		rc = audit_start(a, &mended, err, errlen);
 	if (rc == 0)
 		rc = audit_start_notes(a, mended, err, errlen);
@@ -1217,6 +1389,11 @@ void audit_close(struct audit *a)
 		pthread_mutex_unlock(&a->mu);
 		pthread_join(a->flusher, NULL);
 	}
+	if (a->fd >= 0 && a->seq && !audit_latched(a))
+		audit_tick(a, true); /* no count of denials is lost at unmount */
+	ratelimit_free(a->rl_user);
+	ratelimit_free(a->rl_profile);
+	ratelimit_free(a->rl_denial);
 	if (a->fd >= 0) {
 		if (!audit_latched(a))
 			fdatasync(a->fd);

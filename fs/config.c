@@ -583,6 +583,34 @@ bool config_same(const struct config *a, const struct config *b)
 	return sodium_memcmp(a->digest, b->digest, sizeof(a->digest)) == 0;
 }
 
+/* Keys the running daemon holds open or was started with: the audit log and its
+ * chain state, the flush policy. A reload that changed them would look applied
+ * while the old values stay in force. */
+static const char *const cfg_restart_keys[][2] = {
+    {"dataset", "state_dir"}, {"audit", "log"},		     {"audit", "verify_key"},
+    {"audit", "sync"},	      {"audit", "sync_interval_ms"},
+};
+
+int config_restart_check(const struct config *cur, const struct config *nx, char *err,
+			 size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(cfg_restart_keys) / sizeof(cfg_restart_keys[0]); i++) {
+		const struct cfg_key *k = cfg_schema;
+		while (k->section && (strcmp(k->section, cfg_restart_keys[i][0]) != 0 ||
+				      strcmp(k->key, cfg_restart_keys[i][1]) != 0))
+			k++;
+		if (k->section && memcmp((const char *)cur + k->off, (const char *)nx + k->off,
+					 k->size) != 0) {
+			util_errf(err, errlen,
+				  "%s: [%s] %s changed: the running daemon cannot apply it; restart "
+				  "the mount",
+				  nx->path, k->section, k->key);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 /* iniparser reads lines as C strings: a NUL byte silently hides the rest of its
  * line (a whole line when it comes first, the tail of a last line without a
  * newline). What the file says must be what is enforced, so any NUL is refused. */

@@ -1241,6 +1241,8 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 	pthread_rwlock_wrlock(&d->lock);
 	d->cur = nw;
 	pthread_rwlock_unlock(&d->lock);
+	audit_limits_set(d->audit, nw->cfg->audit_max_per_minute,
+			 nw->cfg->audit_max_per_minute_profile);
 	now = clock_mark_now(d->mark, NULL);
 	cfg_changed = !config_same(old->cfg, nw->cfg);
 	pfs_reload_log(d, old, nw, kind, pfs_reload_forget(d, old, nw, cfg_changed, now));
@@ -1330,6 +1332,7 @@ static void *pfs_keeper_main(void *arg)
 		clock_mark_save(d->mark);
 		pfs_clock_check(d, behind);
 		pfs_notices(d);
+		audit_tick(d->audit, false);
 		/* always look, so a SIGHUP reload also records the file it loaded */
 		bool changed = pfs_dataset_changed(d);
 		if (asked || changed)

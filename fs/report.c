@@ -31,7 +31,10 @@ struct rline {
 	char record[72];
 	char fields[512]; /* comma-joined */
 	unsigned long long revoke_from, revoke_to;
-	int64_t ms; /* ts as milliseconds since the epoch */
+	unsigned long long count; /* a "denials" line: the requests it stands for */
+	char since[32];		  /* and when the first of them was */
+	int64_t ms;		  /* ts as milliseconds since the epoch */
+	int64_t at_ms;		  /* since (a "denials" line) or ts */
 };
 
 /* A JSON string at *p (after the opening quote) into out; advances *p. */
@@ -135,7 +138,8 @@ static void r_assign(struct rline *l, const char *key, const char *sv, long long
 		 {"user", l->user, sizeof(l->user)},
 		 {"profile", l->profile, sizeof(l->profile)},
 		 {"record", l->record, sizeof(l->record)},
-		 {"fields", l->fields, sizeof(l->fields)}};
+		 {"fields", l->fields, sizeof(l->fields)},
+		 {"since", l->since, sizeof(l->since)}};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (strcmp(key, s[i].k) == 0)
@@ -146,6 +150,8 @@ static void r_assign(struct rline *l, const char *key, const char *sv, long long
 		l->revoke_from = (unsigned long long)nv;
 	else if (strcmp(key, "revoke_to") == 0)
 		l->revoke_to = (unsigned long long)nv;
+	else if (strcmp(key, "count") == 0 && nv > 0)
+		l->count = (unsigned long long)nv;
 }
 
 /* Parse one line (without its newline) into l. */
@@ -173,7 +179,8 @@ static int r_parse(const char *line, size_t n, struct rline *l)
 			return -1;
 	}
 	l->ms = r_ts_ms(l->ts);
-	return l->ms < 0 ? -1 : 0;
+	l->at_ms = l->count && l->since[0] ? r_ts_ms(l->since) : l->ms;
+	return l->ms < 0 || l->at_ms < 0 ? -1 : 0;
 }
 
 /* ------------------------------------------------------------ walking files */
@@ -479,7 +486,7 @@ int report_query(const char *const *files, size_t n, const struct report_query *
 		 size_t *matched, char *err, size_t errlen)
 {
 	struct r_all a;
-	char result[128];
+	char result[192];
 	int rc = r_collect(files, n, &a, err, errlen);
 
 	*matched = 0;
@@ -494,6 +501,9 @@ int report_query(const char *const *files, size_t n, const struct report_query *
 			continue;
 		if (r_revoked(&a, l->seq))
 			snprintf(result, sizeof(result), "denied (flush failed)");
+		else if (l->count)
+			snprintf(result, sizeof(result), "%s (%s; %llu requests since %s)", l->result,
+				 l->reason, l->count, l->since);
 		else if (l->reason[0])
 			snprintf(result, sizeof(result), "%s (%s)", l->result, l->reason);
 		else
@@ -538,9 +548,15 @@ static int r_by_user_time(const void *x, const void *y, void *arg)
 
 	if (a->uid != b->uid)
 		return a->uid < b->uid ? -1 : 1;
-	if (a->ms != b->ms)
-		return a->ms < b->ms ? -1 : 1;
+	if (a->at_ms != b->at_ms)
+		return a->at_ms < b->at_ms ? -1 : 1;
 	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* How many requests a line stands for: a "denials" line its count, others 1. */
+static unsigned long long r_weight(const struct rline *l)
+{
+	return l->count ? l->count : 1;
 }
 
 /* Indices of the lines pick() selects, sorted by user, then time, then seq. */
@@ -558,7 +574,8 @@ static size_t *r_pick_sorted(const struct r_all *a, bool (*pick)(const struct rl
 	return idx;
 }
 
-/* Per user: a window of `span` ms holding more than `limit` selected lines,
+/* Per user: a window of `span` ms holding more than `limit` selected requests
+ * (a "denials" line counts as its count, at the time of its first request),
  * reported at its first line; the next report for that user comes after span. */
 static int r_windows(const struct r_all *a, FILE *out, size_t *found,
 		     bool (*pick)(const struct rline *), int64_t span, unsigned limit,
@@ -568,6 +585,7 @@ static int r_windows(const struct r_all *a, FILE *out, size_t *found,
 	size_t *idx = limit ? r_pick_sorted(a, pick, &n) : NULL;
 	int64_t last = INT64_MIN;
 	long long last_uid = -2;
+	unsigned long long sum = 0; /* weights of idx[i..j) */
 
 	if (!limit)
 		return 0;
@@ -575,16 +593,17 @@ static int r_windows(const struct r_all *a, FILE *out, size_t *found,
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct rline *l = &a->l[idx[i]];
-		if (j < i)
-			j = i;
-		while (j < n && a->l[idx[j]].uid == l->uid && a->l[idx[j]].ms < l->ms + span)
-			j++;
-		if (j - i > limit && (l->uid != last_uid || l->ms >= last + span)) {
-			r_anomaly(out, found, l->ms, kind, "%s (%lld): %zu %s", l->user, l->uid,
-				  j - i, what);
-			last = l->ms;
+		if (j <= i)
+			j = i, sum = 0;
+		while (j < n && a->l[idx[j]].uid == l->uid && a->l[idx[j]].at_ms < l->at_ms + span)
+			sum += r_weight(&a->l[idx[j++]]);
+		if (sum > limit && (l->uid != last_uid || l->at_ms >= last + span)) {
+			r_anomaly(out, found, l->at_ms, kind, "%s (%lld): %llu %s", l->user, l->uid,
+				  sum, what);
+			last = l->at_ms;
 			last_uid = l->uid;
 		}
+		sum -= r_weight(l);
 	}
 	free(idx);
 	return 0;
@@ -612,11 +631,12 @@ static int r_noprofile(const struct r_all *a, FILE *out, size_t *found)
 		return -ENOMEM;
 	for (size_t i = 0, j; i < n; i = j) {
 		const struct rline *l = &a->l[idx[i]];
-		for (j = i; j < n && a->l[idx[j]].uid == l->uid;)
-			j++;
-		r_anomaly(out, found, l->ms, "no-profile",
-			  "%s (%lld): %zu attempt%s by a user without a function profile", l->user,
-			  l->uid, j - i, j - i == 1 ? "" : "s");
+		unsigned long long k = 0;
+		for (j = i; j < n && a->l[idx[j]].uid == l->uid; j++)
+			k += r_weight(&a->l[idx[j]]);
+		r_anomaly(out, found, l->at_ms, "no-profile",
+			  "%s (%lld): %llu attempt%s by a user without a function profile", l->user,
+			  l->uid, k, k == 1 ? "" : "s");
 	}
 	free(idx);
 	return 0;

@@ -301,6 +301,8 @@ int service_successor(const struct service *cur, const struct service *nx,
 			  (unsigned long long)b->serial, (unsigned long long)a->serial);
 		return -ESTALE;
 	}
+	if (config_restart_check(cur->cfg, nx->cfg, err, errlen) < 0)
+		return -EBUSY;
 	return service_serial_check(nx, err, errlen);
 }
 

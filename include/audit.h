@@ -52,6 +52,8 @@ struct audit_event {
 	const char *const *fields;
 	unsigned nfields;
 	const char *detail; /* free text for lifecycle lines; no personal data */
+	uint64_t count;	    /* "denials" lines only: how many requests it stands for */
+	const char *since;  /* with count: the first of them (UTC timestamp) */
 };
 
 struct audit;
@@ -66,13 +68,29 @@ struct audit;
 int audit_open(struct audit **a, const struct audit_opts *o, char *err, size_t errlen);
 
 /* Append one line (see the contract above). 0, or a negative errno: the caller
- * must refuse. */
+ * must refuse. A caller's denied request (result "denied", has_caller, not an
+ * alert) is written in full while that caller (uid), reason and profile stay
+ * within 20 in any 60 s, and beyond that only counted, for one "denials" line
+ * per caller, reason and profile (audit_tick); its file name is cut to 100
+ * bytes. The same request again from the same process within a second (the
+ * kernel's second lookup of one path walk) is one attempt: no second line. */
 int audit_append(struct audit *a, const struct audit_event *ev);
 
-/* Count one open by uid (and profile) against the per-minute limits. Returns
- * false when over a limit; the first refusal in a minute also writes an "alert"
- * line. */
+/* Count one open by uid and by profile against max_opens_per_minute and
+ * max_opens_per_minute_profile: at most that many allowed opens in any 60
+ * seconds (ratelimit.h), exact for any number of users and profiles. Returns
+ * false when over a limit (or when the limiter cannot count: fail closed); the
+ * first refusal after an allowed open also writes an "alert" line. With no limit
+ * set, takes no lock. Thread-safe. */
 bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile);
+
+/* Set the limits (a reload with a changed config): 0 = none. Counts in the
+ * window are kept, so a lowered limit applies at once. */
+void audit_limits_set(struct audit *a, unsigned per_user, unsigned per_profile);
+
+/* Write the "denials" lines of counts whose first request is 60 s old, or all
+ * of them when final (audit_close does that). Call about once a second. */
+void audit_tick(struct audit *a, bool final);
 
 /* Reopen the log at its path (rotation, SIGHUP): creates it if missing (O_EXCL,
  * 0600) and writes a "reopen" line into the new file. A file at the path that is

@@ -86,6 +86,13 @@ void config_digest_hex(const struct config *cfg, char out[2 * CONFIG_DIGEST_BYTE
  * equal.) */
 bool config_same(const struct config *a, const struct config *b);
 
+/* May nx replace cur in a running daemon? -EBUSY, naming file, section and key,
+ * when a key only a restart can apply differs ([dataset] state_dir, [audit] log,
+ * verify_key, sync, sync_interval_ms); everything else (profiles, limits, paths
+ * of the dataset and keys) applies at reload. */
+int config_restart_check(const struct config *cur, const struct config *nx, char *err,
+			 size_t errlen);
+
 void config_free(struct config *cfg);
 
 #endif
