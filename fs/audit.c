@@ -45,11 +45,11 @@
  * bytes), written, flushed, flushing, latch_noted, latch_from, latch_to, stop.
  * rl_user, rl_profile and rl_denial are set in audit_open and then read-only
  * pointers; each limiter guards itself with its own mutex, never taken
- * together with mu (a limiter's verdict comes first, the line after). fd is the log descriptor: while flushing is true, one thread runs
- * fdatasync on it without mu, so nobody may close or replace fd until flushing
- * is false again (audit_flush_wait: rotation and reopen wait for it). latched
- * (a flush failed) and refused (the file at the path failed its owner/mode
- * check) are written under mu and read with or without it, always through
+ * together with mu (a limiter's verdict comes first, the line after). fd is the log descriptor:
+ * while flushing is true, one thread runs fdatasync on it without mu, so nobody may close or
+ * replace fd until flushing is false again (audit_flush_wait: rotation and reopen wait for it).
+ * latched (a flush failed) and refused (the file at the path failed its owner/mode check) are
+ * written under mu and read with or without it, always through
  * __atomic loads and stores. users_mu guards users and nusers only; it is
  * never held across getpwuid_r (the lookup runs with no lock held, before mu is
  * taken) and never together with mu. was_latched is read only at start. */
@@ -84,9 +84,9 @@ struct audit {
 		char name[64];
 	} users[UID_CACHE];
 	unsigned nusers;
-	struct ratelimit *rl_user;    /* opens per uid */
-	struct ratelimit *rl_profile; /* opens per profile */
-	struct ratelimit *rl_denial;  /* denied lines per (uid, reason, profile) */
+	struct ratelimit *rl_user;	/* opens per uid */
+	struct ratelimit *rl_profile;	/* opens per profile */
+	struct ratelimit *rl_denial;	/* denied lines per (uid, reason, profile) */
 	unsigned max_user, max_profile; /* atomic: the limits now; 0 = none */
 };
 
@@ -1094,12 +1094,13 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 	} else if (ok == 0 && first) {
 		ev.reason = by_profile ? "profile over max_opens_per_minute_profile"
 				       : "user over max_opens_per_minute";
-		ev.detail = by_profile ? "rate limit reached: the profile's opens are refused until "
-					 "fewer than max_opens_per_minute_profile were allowed in "
-					 "the last 60 seconds"
-				       : "rate limit reached: the user's opens are refused until "
-					 "fewer than max_opens_per_minute were allowed in the last "
-					 "60 seconds";
+		ev.detail = by_profile
+				? "rate limit reached: the profile's opens are refused until "
+				  "fewer than max_opens_per_minute_profile were allowed in "
+				  "the last 60 seconds"
+				: "rate limit reached: the user's opens are refused until "
+				  "fewer than max_opens_per_minute were allowed in the last "
+				  "60 seconds";
 		audit_append(a, &ev);
 		syslog(LOG_WARNING, "audit alert: uid %u: %s", (unsigned)uid, ev.reason);
 	}
@@ -1112,7 +1113,8 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 static size_t audit_denial_key(const struct audit_event *ev, unsigned char *key, size_t cap)
 {
 	uint32_t uid = (uint32_t)ev->uid;
-	size_t rl = strlen(ev->reason ? ev->reason : ""), pl = ev->profile ? strlen(ev->profile) : 0;
+	size_t rl = strlen(ev->reason ? ev->reason : ""),
+	       pl = ev->profile ? strlen(ev->profile) : 0;
 
 	if (sizeof(uid) + rl + 1 + pl > cap)
 		return 0;
@@ -1166,9 +1168,9 @@ static int audit_denial(struct audit *a, const struct audit_event *ev)
 {
 	unsigned char key[RATELIMIT_KEY_MAX];
 	size_t klen = audit_denial_key(ev, key, sizeof(key));
-	int v = klen ? ratelimit_take(a->rl_denial, key, klen, audit_denial_tag(ev),
-				      audit_mono_ms())
-		     : -EINVAL;
+	int v = klen
+		    ? ratelimit_take(a->rl_denial, key, klen, audit_denial_tag(ev), audit_mono_ms())
+		    : -EINVAL;
 
 	if (v == RATELIMIT_REPEAT || v == RATELIMIT_REFUSE || v == RATELIMIT_REFUSE_FIRST)
 		return 0;
@@ -1194,8 +1196,9 @@ static void audit_denials_line(void *ctx, const void *key, size_t klen, uint64_t
 				 .has_caller = true,
 				 .count = count,
 				 .since = since,
-				 .detail = "further denied requests of this caller for this reason, "
-					   "counted, not written one by one"};
+				 .detail =
+				     "further denied requests of this caller for this reason, "
+				     "counted, not written one by one"};
 
 	memcpy(&uid, k, sizeof(uid));
 	ev.uid = (uid_t)uid;

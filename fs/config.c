@@ -587,8 +587,8 @@ bool config_same(const struct config *a, const struct config *b)
  * chain state, the flush policy. A reload that changed them would look applied
  * while the old values stay in force. */
 static const char *const cfg_restart_keys[][2] = {
-    {"dataset", "state_dir"}, {"audit", "log"},		     {"audit", "verify_key"},
-    {"audit", "sync"},	      {"audit", "sync_interval_ms"},
+    {"dataset", "state_dir"},	   {"audit", "log"}, {"audit", "verify_key"}, {"audit", "sync"},
+    {"audit", "sync_interval_ms"},
 };
 
 int config_restart_check(const struct config *cur, const struct config *nx, char *err,
@@ -599,12 +599,13 @@ int config_restart_check(const struct config *cur, const struct config *nx, char
 		while (k->section && (strcmp(k->section, cfg_restart_keys[i][0]) != 0 ||
 				      strcmp(k->key, cfg_restart_keys[i][1]) != 0))
 			k++;
-		if (k->section && memcmp((const char *)cur + k->off, (const char *)nx + k->off,
-					 k->size) != 0) {
-			util_errf(err, errlen,
-				  "%s: [%s] %s changed: the running daemon cannot apply it; restart "
-				  "the mount",
-				  nx->path, k->section, k->key);
+		if (k->section &&
+		    memcmp((const char *)cur + k->off, (const char *)nx + k->off, k->size) != 0) {
+			util_errf(
+			    err, errlen,
+			    "%s: [%s] %s changed: the running daemon cannot apply it; restart "
+			    "the mount",
+			    nx->path, k->section, k->key);
 			return -EBUSY;
 		}
 	}

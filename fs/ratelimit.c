@@ -20,13 +20,13 @@
 
 struct rl_entry {
 	uint64_t hash;
-	int64_t second;		/* of buckets[second % RL_BUCKETS], the newest */
+	int64_t second; /* of buckets[second % RL_BUCKETS], the newest */
 	uint32_t buckets[RL_BUCKETS];
-	uint32_t sum;		/* of buckets */
-	uint64_t refused;	/* since the last allow or drain */
-	int64_t refused_since;	/* ms of the first of them */
-	bool over;		/* refused since the last allow */
-	uint64_t tag;		/* of the previous request */
+	uint32_t sum;	       /* of buckets */
+	uint64_t refused;      /* since the last allow or drain */
+	int64_t refused_since; /* ms of the first of them */
+	bool over;	       /* refused since the last allow */
+	uint64_t tag;	       /* of the previous request */
 	int64_t tag_ms;
 	size_t klen;
 	unsigned char key[];
@@ -49,7 +49,8 @@ int ratelimit_new(struct ratelimit **out, unsigned max, char *err, size_t errlen
 	*out = NULL;
 	if (!rl || max == 0 || !(rl->slot = calloc(64, sizeof(*rl->slot)))) {
 		free(rl);
-		util_errf(err, errlen, max ? "rate limiter: out of memory" : "rate limiter: limit 0");
+		util_errf(err, errlen,
+			  max ? "rate limiter: out of memory" : "rate limiter: limit 0");
 		return max ? -ENOMEM : -EINVAL;
 	}
 	pthread_mutex_init(&rl->mu, NULL);
@@ -115,8 +116,8 @@ static void rl_place(struct rl_entry **slot, size_t cap, struct rl_entry *e)
 	slot[i] = e;
 }
 
-/* Under mu: make room for one more entry (at most half full), dropping idle ones
- * while rehashing. */
+/* Under mu: make room for one more entry (the table stays at most half full),
+ * dropping idle ones while rehashing. */
 static int rl_grow(struct ratelimit *rl, int64_t now_ms)
 {
 	size_t live = 0, cap = rl->cap;
@@ -126,10 +127,9 @@ static int rl_grow(struct ratelimit *rl, int64_t now_ms)
 		return 0;
 	for (size_t i = 0; i < rl->cap; i++)
 		live += rl->slot[i] && !rl_idle(rl->slot[i], now_ms);
-	while ((live + 1) * 2 > cap)
+	/* at most a quarter full after a rebuild: rebuilds stay amortised O(1) */
+	while ((live + 1) * 4 > cap)
 		cap *= 2;
-	if (cap < rl->cap)
-		cap = rl->cap;
 	slot = calloc(cap, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
@@ -152,8 +152,7 @@ static int rl_grow(struct ratelimit *rl, int64_t now_ms)
 }
 
 /* Under mu: the entry for key, created when missing; NULL when out of memory. */
-static struct rl_entry *rl_find(struct ratelimit *rl, const void *key, size_t klen,
-				int64_t now_ms)
+static struct rl_entry *rl_find(struct ratelimit *rl, const void *key, size_t klen, int64_t now_ms)
 {
 	uint64_t h = rl_hash(rl, key, klen);
 	size_t i = h & (rl->cap - 1);
@@ -197,8 +196,7 @@ static int rl_decide(struct ratelimit *rl, struct rl_entry *e, uint64_t tag, int
 	return RATELIMIT_REFUSE_FIRST;
 }
 
-int ratelimit_take(struct ratelimit *rl, const void *key, size_t klen, uint64_t tag,
-		   int64_t now_ms)
+int ratelimit_take(struct ratelimit *rl, const void *key, size_t klen, uint64_t tag, int64_t now_ms)
 {
 	struct rl_entry *e;
 	int rc;

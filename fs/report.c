@@ -502,8 +502,8 @@ int report_query(const char *const *files, size_t n, const struct report_query *
 		if (r_revoked(&a, l->seq))
 			snprintf(result, sizeof(result), "denied (flush failed)");
 		else if (l->count)
-			snprintf(result, sizeof(result), "%s (%s; %llu requests since %s)", l->result,
-				 l->reason, l->count, l->since);
+			snprintf(result, sizeof(result), "%s (%s; %llu requests since %s)",
+				 l->result, l->reason, l->count, l->since);
 		else if (l->reason[0])
 			snprintf(result, sizeof(result), "%s (%s)", l->result, l->reason);
 		else

@@ -25,15 +25,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define RATELIMIT_KEY_MAX    128
-#define RATELIMIT_WINDOW_S   60
-#define RATELIMIT_REPEAT_MS  1000
+#define RATELIMIT_KEY_MAX   128
+#define RATELIMIT_WINDOW_S  60
+#define RATELIMIT_REPEAT_MS 1000
 
 enum ratelimit_verdict {
-	RATELIMIT_ALLOW,	 /* counted */
-	RATELIMIT_REFUSE_FIRST,	 /* over the limit; the first refusal since the last allow */
-	RATELIMIT_REFUSE,	 /* over the limit again */
-	RATELIMIT_REPEAT,	 /* the same request as the key's previous one: not counted */
+	RATELIMIT_ALLOW,	/* counted */
+	RATELIMIT_REFUSE_FIRST, /* over the limit; the first refusal since the last allow */
+	RATELIMIT_REFUSE,	/* over the limit again */
+	RATELIMIT_REPEAT,	/* the same request as the key's previous one: not counted */
 };
 
 struct ratelimit;
@@ -62,7 +62,7 @@ typedef void (*ratelimit_drain_fn)(void *ctx, const void *key, size_t klen, uint
  * particular order. fn runs with no lock held (it may write to a log and wait for
  * a flush). Returns how many keys were reported, or -ENOMEM (nothing cleared). */
 ssize_t ratelimit_drain(struct ratelimit *rl, int64_t now_ms, int64_t min_age_ms,
-		       ratelimit_drain_fn fn, void *ctx);
+			ratelimit_drain_fn fn, void *ctx);
 
 /* Change the limit (>= 1; 0 is ignored); counts in the window are kept. */
 void ratelimit_set_max(struct ratelimit *rl, unsigned max);

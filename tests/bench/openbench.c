@@ -1,12 +1,16 @@
 /* openbench.c — open + read to EOF + close throughput over the files of one folder.
  *
- *   openbench DIR THREADS SECONDS
+ *   openbench DIR THREADS SECONDS [UIDS BASE GID]
  *
  * Lists DIR once (not timed), keeps its regular files (by d_type, or lstat when the
  * type is unknown), then runs THREADS threads for SECONDS: each thread walks its own
  * shuffled copy of the list (a fixed seed per thread, so runs are comparable) and
  * for each name does openat(O_RDONLY), read() into a 64 KiB buffer until EOF, and
  * close(). Prints one line: "ops_per_s=X ops=N seconds=T bytes=B errors=E".
+ * With UIDS BASE GID (root only), every open is made as another caller: before
+ * each open the thread sets its filesystem ids to uid BASE + (k % UIDS) and gid
+ * GID (setfsuid/setfsgid are per thread), so a FUSE daemon sees UIDS distinct
+ * users (none needs an account: give GID a profile).
  * Build: gcc -O2 -pthread -o openbench openbench.c */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +31,7 @@ static char **names;
 static size_t nnames;
 static int dirfd_;
 static atomic_int stop;
+static unsigned nuids, uid_base, fs_gid;
 
 struct worker {
 	pthread_t th;
@@ -71,7 +77,13 @@ static void *run(void *arg)
 	}
 	for (size_t k = 0; !atomic_load_explicit(&stop, memory_order_relaxed); k++) {
 		const char *name = names[order[k % nnames]];
-		int fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC);
+		int fd;
+
+		if (nuids) {
+			setfsgid(fs_gid);
+			setfsuid(uid_base + (unsigned)((k + w->seed * 1237u) % nuids));
+		}
+		fd = openat(dirfd_, name, O_RDONLY | O_CLOEXEC);
 		ssize_t r;
 
 		if (fd < 0) {
@@ -105,9 +117,16 @@ int main(int argc, char **argv)
 	struct worker *ws;
 	uint64_t ops = 0, bytes = 0, errors = 0;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: openbench DIR THREADS SECONDS\n");
+	if (argc != 4 && argc != 7) {
+		fprintf(stderr, "usage: openbench DIR THREADS SECONDS [UIDS BASE GID]\n");
 		return 2;
+	}
+	if (argc == 7) {
+		nuids = (unsigned)atoi(argv[4]);
+		uid_base = (unsigned)atoi(argv[5]);
+		fs_gid = (unsigned)atoi(argv[6]);
+		setfsgid(fs_gid);
+		setfsuid(uid_base);
 	}
 	nthreads = atoi(argv[2]);
 	secs = atof(argv[3]);

@@ -91,6 +91,18 @@ same broken_config_refused "$line" "denied|dataset refused||SIGHUP: reload refus
 same broken_keeps_serving "$(as pfs_pa cat "$MNT/INB0000001.txt")" "voornaam: Amina"
 expect broken_keeps_refusing 1 "cat: $MNT/INB0000001.txt: Permission denied" as pfs_pm cat "$MNT/INB0000001.txt"
 
+# ---- keys only a restart can apply: refused by name, the old config serves on
+for change in 's/^sync = .*//;s/^verify_key = .*/&\nsync = batch/|[audit] sync' \
+	's/^log = .*/log = other.log/|[audit] log' 's/^state_dir = .*/state_dir = ./|[dataset] state_dir'; do
+	cp "$T/good.ini" "$cfg"
+	sed -i "${change%%|*}" "$cfg"
+	kill -HUP "$DAEMON_PID"
+	next_reload
+	same "restart_key_refused ${change#*|}" "$line" "denied|dataset refused||SIGHUP: reload refused: $cfg: ${change#*|} changed: the running daemon cannot apply it; restart the mount"
+done
+same restart_key_keeps_serving "$(as pfs_pa cat "$MNT/INB0000001.txt")" "voornaam: Amina"
+cp "$T/good.ini" "$cfg"
+
 ft_mount_stop && pass clean_unmount || fail clean_unmount "exit $DAEMON_RC: $(cat "$DAEMON_ERR")"
 "$PFS" audit verify --key "$T/rc.audit.key" "$LOG" >"$T/v.out" 2>&1 && pass audit_verifies || fail audit_verifies "$(cat "$T/v.out")"
 exit $FAILED
