@@ -12,6 +12,7 @@
 # flood: a user without a profile opens FLOOD (default 20000) distinct 254-byte
 #   names as fast as it can; the log's growth in bytes and lines per second.
 #   PFS_OLD=/path/to/an/older/protocolfs runs the flood on that binary too.
+# micro: the limiter's own cost per take over USERS keys (tests/bench/ratelimit-micro.c).
 # Root only; removes its mounts, users and group on exit.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -51,6 +52,8 @@ groupadd "$G" || exit 2
 useradd -M -N -g nogroup -s /usr/sbin/nologin "$U" || exit 2
 GID=$(getent group "$G" | cut -d: -f3)
 gcc -O2 -pthread -o "$S/openbench" "$REPO/tests/bench/openbench.c" || exit 2
+gcc -O2 -I"$REPO/include" -o "$S/rlmicro" "$REPO/tests/bench/ratelimit-micro.c" \
+	"$REPO/build/ratelimit.o" "$REPO/build/util.o" -lsodium || exit 2
 TREE="commit $(git -C "$REPO" rev-parse --short HEAD)"
 DIRTY=$(git -C "$REPO" --no-optional-locks status --porcelain -- fs include Makefile | wc -l)
 [ "$DIRTY" = 0 ] || TREE="$TREE + uncommitted changes in $DIRTY product files"
@@ -154,6 +157,8 @@ for th in 1 2; do
 	printf '| open+read+close, %s thread(s) (ops/s) | %s | %s | %s |\n' "$th" "$a" "$b" \
 		"$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')"
 done
+echo
+echo "The limiter alone (tests/bench/ratelimit-micro.c, one thread, $USERS keys): $("$S/rlmicro" "$USERS")"
 echo
 echo "Denial flood: $FLOOD denied opens of distinct names by one user without a profile"
 echo
