@@ -18,20 +18,50 @@ static void render_put(struct render_out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-/* A value with its line breaks and backslashes escaped. */
+/* The escape for the character at v[i] (n bytes left), its length in *len, or
+ * NULL to copy it as is. Line breaks and backslashes keep one field on one line;
+ * every other control character (C0 but tab, DEL, and C1 U+0080..U+009F, which
+ * UTF-8 writes as C2 80..C2 9F) becomes \u00XX, so no value can drive the
+ * terminal of the staff member who cats the file (colours, cursor moves, window
+ * titles, OSC 52 clipboard writes). */
+static const char *render_escape(const unsigned char *v, size_t n, size_t i, size_t *len,
+				 char buf[8])
+{
+	unsigned c = v[i];
+
+	*len = 1;
+	if (c == '\n')
+		return "\\n";
+	if (c == '\r')
+		return "\\r";
+	if (c == '\\')
+		return "\\\\";
+	if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		snprintf(buf, 8, "\\u%04x", c);
+		return buf;
+	}
+	if (c == 0xc2 && i + 1 < n && v[i + 1] >= 0x80 && v[i + 1] <= 0x9f) {
+		*len = 2;
+		snprintf(buf, 8, "\\u%04x", v[i + 1]);
+		return buf;
+	}
+	return NULL;
+}
+
+/* A value with its line breaks, backslashes and control characters escaped. */
 static void render_value(struct render_out *o, const char *v, size_t n)
 {
-	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)v;
+	size_t run = 0, len;
+	char buf[8];
 
 	for (size_t i = 0; i < n; i++) {
-		const char *esc = v[i] == '\n'	 ? "\\n"
-				  : v[i] == '\r' ? "\\r"
-				  : v[i] == '\\' ? "\\\\"
-						 : NULL;
+		const char *esc = render_escape(u, n, i, &len, buf);
 		if (!esc)
 			continue;
 		render_put(o, v + run, i - run);
-		render_put(o, esc, 2);
+		render_put(o, esc, strlen(esc));
+		i += len - 1;
 		run = i + 1;
 	}
 	render_put(o, v + run, n - run);

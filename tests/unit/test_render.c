@@ -1,8 +1,8 @@
 /* test_render.c — record and info rendering against render.h: "label: value"
  * lines in the signed field order (not the order the profile lists them),
  * labels from [labels] with the field id as fallback, escaping of backslash, LF
- * and CR (and nothing else), empty values, the snprintf-like length contract,
- * and the exact bytes of the root information file. */
+ * and CR, and of every other control character but tab, empty values, the snprintf-like length
+ * contract, and the exact bytes of the root information file. */
 #include "config.h"
 #include "render.h"
 #include "unit.h"
@@ -159,17 +159,24 @@ TEST(line_breaks_and_backslashes_escaped)
 	}
 }
 
-TEST(tabs_and_other_control_bytes_pass_through)
+TEST(control_characters_escaped_tab_kept)
 {
-	/* The contract escapes only what would split a line; a tab, an escape
-	 * byte, a form feed and a NUL inside a value are written as they are. */
-	const char *v[4] = {"a\tb", "\x1b[31m", "x", "f\fg\0h"};
-	const size_t l[4] = {3, 5, 1, 5};
+	/* No value may drive the terminal of whoever cats the file: ESC (colours,
+	 * OSC 52 clipboard writes), BEL, form feed, NUL, DEL and the C1 controls
+	 * (UTF-8 C2 80..C2 9F, e.g. CSI U+009B) become \u00XX; a tab stays, and so
+	 * does a character that merely starts with C2 (U+00A0, no-break space). */
+	const char *v[4] = {"a\tb", "\x1b[31m\x1b]52;c;aGk=\a", "x",
+			    "\xc2\x9b"
+			    "2J\xc2\xa0"
+			    "f\fg\0h\x7f"};
+	const size_t l[4] = {3, 17, 1, 12};
 	struct dataset_record r;
 
 	record(&r, v, l);
 	check_render(&cfg->profiles[0], &r, 4096,
-		     LIT("Voornaam: a\tb\nFamilienaam: \x1b[31m\nOpmerking: f\fg\0h\n"));
+		     LIT("Voornaam: a\tb\nFamilienaam: \\u001b[31m\\u001b]52;c;aGk=\\u0007\n"
+			 "Opmerking: \\u009b2J\xc2\xa0"
+			 "f\\u000cg\\u0000h\\u007f\n"));
 }
 
 TEST(length_contract_when_cap_is_short)
@@ -252,7 +259,7 @@ int main(void)
 	RUN(profile_without_fields_renders_nothing);
 	RUN(empty_values);
 	RUN(line_breaks_and_backslashes_escaped);
-	RUN(tabs_and_other_control_bytes_pass_through);
+	RUN(control_characters_escaped_tab_kept);
 	RUN(length_contract_when_cap_is_short);
 	RUN(info_file_exact_bytes);
 	RUN(info_file_no_fields_no_deadline);
