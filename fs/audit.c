@@ -827,8 +827,14 @@ static int audit_switch(struct audit *a, bool only_stale, char *err, size_t errl
 		return rc;
 	old = a->fd;
 	audit_flush_leaving(a, old);
-	if (audit_latched(a))
+	if (audit_latched(a)) { /* err too: the caller prints it */
+		util_errf(err, errlen, "%s: %s: every open is refused until the daemon restarts",
+			  a->log_path,
+			  __atomic_load_n(&a->refused, __ATOMIC_ACQUIRE)
+			      ? "the file at the audit log's path was refused"
+			      : "a flush of the audit log failed");
 		return -EIO;
+	}
 	rc = audit_log_open(a, err, errlen);
 	if (rc == 0)
 		close(old);
