@@ -937,6 +937,50 @@ TEST(denials_counted_per_uid)
 	lines_free(&ls);
 }
 
+/* The key is caller, reason and profile: each has its own 20, and the "denials"
+ * line names the reason and profile it counts. */
+TEST(denials_counted_per_reason_and_profile)
+{
+	struct tdir t;
+	struct audit *a = NULL;
+	struct lines ls;
+	char err[512] = "", path[32];
+
+	tdir_new(&t, "deny-profile");
+	CHECK_INT(audit_open(&a, &t.o, err, sizeof(err)), 0);
+	if (!a)
+		return;
+	for (unsigned i = 0; i < 24; i++) {
+		struct audit_event ev = {.event = "open",
+					 .result = "denied",
+					 .reason = "not the caller's view",
+					 .has_caller = true,
+					 .uid = 3100,
+					 .pid = getpid(),
+					 .profile = "partner",
+					 .path = path};
+		snprintf(path, sizeof(path), "/INB%07u.txt", i);
+		CHECK_INT(audit_append(a, &ev), 0);
+		CHECK_INT(deny(a, 3100, getpid(), path), 0); /* another reason, no profile */
+	}
+	audit_close(a);
+	lines_read(&ls, t.log);
+	CHECK_INT(ls.n, 42);
+	CHECK_INT(lines_with(&ls, "\"event\":\"open\"", "\"profile\":\"partner\"", NULL), 20);
+	CHECK_INT(lines_with(&ls, "\"event\":\"lookup\"", "\"profile\":null", NULL), 20);
+	CHECK_INT(lines_with(&ls,
+			     "\"event\":\"denials\",\"result\":\"denied\",\"reason\":\"not the "
+			     "caller's view\",\"uid\":3100,",
+			     "\"profile\":\"partner\",\"path\":null,", ",\"count\":4,"),
+		  1);
+	CHECK_INT(lines_with(&ls,
+			     "\"event\":\"denials\",\"result\":\"denied\",\"reason\":\"caller has "
+			     "no profile\",\"uid\":3100,",
+			     "\"profile\":null,\"path\":null,", ",\"count\":4,"),
+		  1);
+	lines_free(&ls);
+}
+
 TEST(denied_name_cut_to_100_bytes)
 {
 	struct tdir t;
@@ -1011,6 +1055,7 @@ int main(void)
 	RUN(rate_limits_set_applies_at_once);
 	RUN(denials_twenty_in_full_then_counted);
 	RUN(denials_counted_per_uid);
+	RUN(denials_counted_per_reason_and_profile);
 	RUN(denied_name_cut_to_100_bytes);
 	if (!unit_failed_total) {
 		char cmd[128];
