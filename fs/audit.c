@@ -519,7 +519,8 @@ static int audit_replay(struct audit *a, const char *buf, size_t len, char *err,
 		const char *nl = memchr(buf + off, '\n', len - off);
 		size_t n = (size_t)(nl - (buf + off));
 		uint64_t seq = 0;
-		if (!audit_line_seq(buf + off, n, &seq))
+		/* each line after the first runs on: no line repeated, none replayed */
+		if (!audit_line_seq(buf + off, n, &seq) || (off > 0 && seq != last + 1))
 			goto bad;
 		last = seq;
 		if (seq + 1 == a->seq) {

@@ -484,6 +484,8 @@ static void open_refused(const struct tdir *t, int want_rc, const char *want)
 	CHECK_INT(audit_open(&a, &t->o, err, sizeof(err)), want_rc);
 	CHECK(a == NULL);
 	CHECK_STR(err, want);
+	if (a && a != (void *)1)
+		audit_close(a); /* opened although it should not have: let the next case run */
 }
 
 static void open_ok(const struct tdir *t)
@@ -648,6 +650,43 @@ TEST(open_refuses_log_with_lines_missing)
 		 "%s: the log ends at line 2 but the audit state expects line 4 next (lines "
 		 "missing): check with protocolfs audit verify",
 		 t.log);
+	open_refused(&t, -EBADMSG, want);
+	lines_free(&ls);
+}
+
+/* A copy of the last line appended again (or earlier lines replayed after it):
+ * every line still hashes as the state expects, but the seqs do not run on. */
+TEST(open_refuses_log_with_a_repeated_line)
+{
+	struct tdir t;
+	struct lines ls;
+	char want[512];
+	size_t size;
+	int fd;
+
+	make_log(&t, "r-repeat", 3);
+	lines_read(&ls, t.log);
+	CHECK_INT(ls.n, 3);
+	size = ls.off[2] + ls.len[2] + 1;
+	fd = open(t.log, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK_INT(write(fd, ls.l[2], ls.len[2]), ls.len[2]);
+	CHECK_INT(write(fd, "\n", 1), 1);
+	close(fd);
+	snprintf(want, sizeof(want),
+		 "%s: byte %zu: the log does not continue the audit state: check with protocolfs "
+		 "audit verify",
+		 t.log, size);
+	open_refused(&t, -EBADMSG, want);
+	/* lines 2 and 3 again after line 3 */
+	CHECK_INT(truncate(t.log, (off_t)size), 0);
+	fd = open(t.log, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	for (unsigned i = 1; i < 3; i++) {
+		CHECK_INT(write(fd, ls.l[i], ls.len[i]), ls.len[i]);
+		CHECK_INT(write(fd, "\n", 1), 1);
+	}
+	close(fd);
 	open_refused(&t, -EBADMSG, want);
 	lines_free(&ls);
 }
@@ -1046,6 +1085,7 @@ int main(void)
 	RUN(open_refuses_garbled_state);
 	RUN(open_refuses_tail_that_does_not_continue_the_state);
 	RUN(open_refuses_log_with_lines_missing);
+	RUN(open_refuses_log_with_a_repeated_line);
 	RUN(open_refuses_log_without_state);
 	RUN(open_mends_a_torn_last_line);
 	RUN(rate_per_user_exact_and_one_alert_each);
