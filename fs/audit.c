@@ -519,7 +519,8 @@ static int audit_replay(struct audit *a, const char *buf, size_t len, char *err,
 		const char *nl = memchr(buf + off, '\n', len - off);
 		size_t n = (size_t)(nl - (buf + off));
 		uint64_t seq = 0;
-		if (!audit_line_seq(buf + off, n, &seq))
+		/* each line after the first runs on: no line repeated, none replayed */
+		if (!audit_line_seq(buf + off, n, &seq) || (off > 0 && seq != last + 1))
 			goto bad;
 		last = seq;
 		if (seq + 1 == a->seq) {
@@ -827,8 +828,14 @@ static int audit_switch(struct audit *a, bool only_stale, char *err, size_t errl
 		return rc;
 	old = a->fd;
 	audit_flush_leaving(a, old);
-	if (audit_latched(a))
+	if (audit_latched(a)) { /* err too: the caller prints it */
+		util_errf(err, errlen, "%s: %s: every open is refused until the daemon restarts",
+			  a->log_path,
+			  __atomic_load_n(&a->refused, __ATOMIC_ACQUIRE)
+			      ? "the file at the audit log's path was refused"
+			      : "a flush of the audit log failed");
 		return -EIO;
+	}
 	rc = audit_log_open(a, err, errlen);
 	if (rc == 0)
 		close(old);
