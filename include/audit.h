@@ -4,10 +4,11 @@
  *
  * Each line is one JSON object that ends with
  *     ,"prev":"<hex BLAKE2b-256 of the previous line>","mac":"<hex MAC>"}
- * where the MAC is keyed BLAKE2b-256 over every byte of the line before ,"mac":
- * under key_seq, and key_{seq+1} = BLAKE2b-256 keyed by key_seq over a fixed
- * label. The daemon keeps only the current key (in state_dir/audit.state); the
- * verifier starts from the initial key written once to [audit] verify_key.
+ * where the MAC is keyed BLAKE2b-256 over every byte of the line before
+ * ","mac":" (the fixed tail after it is checked by audit_tail_ok) under key_seq,
+ * and key_{seq+1} = BLAKE2b-256 keyed by key_seq over a fixed label. The daemon
+ * keeps only the current key (in state_dir/audit.state); the verifier starts
+ * from the initial key written once to [audit] verify_key.
  *
  * audit_append returns 0 only when the line is written (and, with sync=always,
  * fdatasync'ed, shared with concurrent appends: group commit). Any other result
