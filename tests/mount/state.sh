@@ -83,17 +83,20 @@ same notices_not_logged_again "$(denied)" 101
 
 # pfs_tb holds a write lease on a file of theirs in the (root-owned) folder
 mkdir -m 777 "$T/sync"
-: >"$ND/leased.notice" && chown pfs_tb "$ND/leased.notice" && chmod 644 "$ND/leased.notice"
+# (made outside the folder and moved in once the lease is held: the keeper must
+# never see it unleased, or it reads it as an empty notice and never again)
+: >"$T/sync/leased.notice" && chown pfs_tb "$T/sync/leased.notice" && chmod 644 "$T/sync/leased.notice"
 as pfs_tb $PY3 -c '
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR)
 fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
 open(sys.argv[2], "w").write("held\n")
 time.sleep(60)
-' "$ND/leased.notice" "$T/sync/lease.ok" 2>"$T/lease.err" &
+' "$T/sync/leased.notice" "$T/sync/lease.ok" 2>"$T/lease.err" &
 LEASE_PID=$!
 on_exit "kill $LEASE_PID 2>/dev/null"
 wait_for 3 test -s "$T/sync/lease.ok" || fail lease_taken "$(cat "$T/lease.err")"
+mv "$T/sync/leased.notice" "$ND/leased.notice"
 sleep 1.5 # the keeper meets the leased file first
 cp "$T/n/good.notice" "$ND/.g.tmp" && mv "$ND/.g.tmp" "$ND/good.notice"
 only_readme() { [ "$(listing pfs_tb)" = "LEESMIJ-README " ]; }
