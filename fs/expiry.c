@@ -211,14 +211,14 @@ int64_t expiry_termination(const struct expiry *e)
 	return atomic_load(&e->term_at);
 }
 
-size_t expiry_ended(const struct expiry *e, int64_t from, int64_t to,
+size_t expiry_ended(const struct expiry *e, int64_t from, int64_t was_term, int64_t to,
 		    void (*fn)(void *arg, size_t rec), void *arg)
 {
 	int64_t term = atomic_load(&e->term_at);
 	size_t pos, end, count = 0;
 
-	if (from >= term || to < e->start_at)
-		return 0;
+	if (from >= was_term || to < e->start_at)
+		return 0; /* nothing was visible at from */
 	pos = expiry_first_after(e, from < e->start_at ? e->start_at : from);
 	/* A termination at or before `to` ends every record still visible. */
 	end = term <= to ? e->npresent : expiry_first_after(e, to);

@@ -1042,17 +1042,6 @@ static void pfs_notice_report(void *arg, const char *file, int rc, int64_t at, c
 	}
 }
 
-/* Read new notices into the current generation (under the read lock: the
- * termination instant is atomic in the expiry). */
-static void pfs_notices(struct pfs_daemon *d)
-{
-	struct pfs_notice_ctx c = {d, false};
-	struct pfs *fs = pfs_enter(d);
-
-	service_notices(fs->svc, &d->seen, pfs_notice_report, &c);
-	pfs_leave(d);
-}
-
 /* ------------------------------------------------------------ invalidation */
 
 /* Drop record rec of generation fs from the kernel's caches: its name, and the
@@ -1112,13 +1101,14 @@ static void pfs_expire_line(struct pfs_daemon *d, const struct pfs *fs, const si
 	pfs_audit_life(d->audit, "expire", NULL, NULL, n == 1 ? id : NULL, detail);
 }
 
-/* Records whose time ended in (from, now]: flush them from the kernel and log
- * one "expire" line per deadline instant. Returns how many. */
-static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
+/* Records visible at `from` (under termination instant `term`) and no longer
+ * at now: flush them from the kernel and log one "expire" line per deadline
+ * instant. Returns how many. */
+static size_t pfs_expire_since(struct pfs_daemon *d, int64_t from, int64_t term, int64_t now)
 {
 	struct pfs_expired x = {0};
 	struct pfs *fs = pfs_enter(d);
-	size_t n = expiry_ended(fs->exp, from, now, pfs_expired_add, &x);
+	size_t n = expiry_ended(fs->exp, from, term, now, pfs_expired_add, &x);
 
 	for (size_t i = 0; i < x.n; i++)
 		pfs_forget_record(d, fs, x.rec[i]);
@@ -1136,6 +1126,13 @@ static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
 	pfs_leave(d);
 	free(x.rec);
 	return n;
+}
+
+/* Records whose time ended in (from, now]. (The keeper is the only writer of
+ * d->cur and of the termination instant: no lock needed to read them here.) */
+static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
+{
+	return pfs_expire_since(d, from, expiry_termination(d->cur->exp), now);
 }
 
 /* purge = auto: cut the expired records out of the file at rest. The keeper
@@ -1162,12 +1159,37 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 	pfs_audit_life(d->audit, "purge", "denied", "write failed", NULL, detail);
 }
 
+/* ------------------------------------------------------------ notices */
+
+/* Read new notices into the current generation (under the read lock: the
+ * termination instant is atomic in the expiry). A notice already in force when
+ * it is read (dated today: "stop now") ends, at once, every record that was
+ * visible at the keeper's last pass: flushed and logged as the deadline pass
+ * would have, and purged when purge = auto. A later one is met by the normal
+ * deadline pass. */
+static void pfs_notices(struct pfs_daemon *d, int64_t last, int64_t now)
+{
+	struct pfs_notice_ctx c = {d, false};
+	struct pfs *fs = pfs_enter(d);
+	int64_t before = expiry_termination(fs->exp), after;
+
+	service_notices(fs->svc, &d->seen, pfs_notice_report, &c);
+	after = expiry_termination(fs->exp);
+	pfs_leave(d);
+	if (after < before && after <= last && pfs_expire_since(d, last, before, now) &&
+	    strcmp(d->cur->cfg->purge, "auto") == 0)
+		pfs_purge(d, now);
+}
+
 /* ------------------------------------------------------------ reload */
 
-/* After the swap: every record of the old generation that the new one no longer
- * shows is flushed from the kernel at once (a person withdrawn, Art. 2). */
+/* After the swap: everything the old generation ever rendered is flushed from
+ * the kernel at once: a person withdrawn (Art. 2) and, for a person still shown,
+ * the old generation's pages, which the keeper's later deadline passes (on the
+ * new generation) would never reach, and which a config change may have made
+ * wrong (fields, labels, who may enter). Returns how many records are gone. */
 static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, const struct pfs *nw,
-				bool all, int64_t now)
+				int64_t now)
 {
 	size_t gone = 0, il;
 
@@ -1175,17 +1197,10 @@ static size_t pfs_reload_forget(struct pfs_daemon *d, const struct pfs *old, con
 		const char *id = dataset_record_id(old->ds, i, &il);
 		long j;
 		if (!expiry_visible(old->exp, i, now))
-			continue;
-		j = dataset_find(nw->ds, id, il);
-		if (j >= 0 && expiry_visible(nw->exp, (size_t)j, now)) {
-			/* still shown, but a config change may change what each view shows
-			 * (fields, labels, who may enter): drop what was rendered */
-			if (all)
-				pfs_forget_record(d, old, i);
-			continue;
-		}
+			continue; /* flushed when it ended */
 		pfs_forget_record(d, old, i);
-		gone++;
+		j = dataset_find(nw->ds, id, il);
+		gone += !(j >= 0 && expiry_visible(nw->exp, (size_t)j, now));
 	}
 	return gone;
 }
@@ -1245,7 +1260,7 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 			 nw->cfg->audit_max_per_minute_profile);
 	now = clock_mark_now(d->mark, NULL);
 	cfg_changed = !config_same(old->cfg, nw->cfg);
-	pfs_reload_log(d, old, nw, kind, pfs_reload_forget(d, old, nw, cfg_changed, now));
+	pfs_reload_log(d, old, nw, kind, pfs_reload_forget(d, old, nw, now));
 	if (cfg_changed)
 		pfs_audit_config(nw, old->cfg);
 	if (service_serial_store(nw->svc, err, sizeof(err)) < 0)
@@ -1331,7 +1346,7 @@ static void *pfs_keeper_main(void *arg)
 		now = clock_mark_now(d->mark, &behind);
 		clock_mark_save(d->mark);
 		pfs_clock_check(d, behind);
-		pfs_notices(d);
+		pfs_notices(d, last, now);
 		audit_tick(d->audit, false);
 		/* always look, so a SIGHUP reload also records the file it loaded */
 		bool changed = pfs_dataset_changed(d);
@@ -1493,7 +1508,7 @@ static int pfs_prepare(struct pfs_daemon *d, struct service *svc, char *err, siz
 		return rc;
 	}
 	stat(svc->cfg->dataset, &d->ds_stat);
-	pfs_notices(d);
+	pfs_notices(d, INT64_MIN, 0); /* before serving: nothing to flush yet */
 	rc = expiry_in_force(svc->exp, d->cur->t, clock_mark_now(d->mark, NULL), err, errlen);
 	return rc < 0 ? rc : service_serial_store(svc, err, errlen);
 }

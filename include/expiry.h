@@ -47,10 +47,12 @@ int expiry_in_force(const struct expiry *e, const struct dataset_terms *t, int64
 void expiry_terminate(struct expiry *e, int64_t at);
 int64_t expiry_termination(const struct expiry *e); /* INT64_MAX when none */
 
-/* Call fn for every record visible at `from` and no longer at `to` (from < to),
- * in order of their deadlines; returns how many. Cost: the records concerned
- * plus a binary search. */
-size_t expiry_ended(const struct expiry *e, int64_t from, int64_t to,
+/* Call fn for every record that was visible at `from`, when the termination
+ * instant in force was was_term (for the usual pass: expiry_termination(e)), and
+ * is no longer visible at `to` (from < to), in order of their deadlines; returns how many. A
+ * termination learnt after the fact (its instant at or before from) thus still reports what it
+ * ended. Cost: the records concerned plus a binary search. */
+size_t expiry_ended(const struct expiry *e, int64_t from, int64_t was_term, int64_t to,
 		    void (*fn)(void *arg, size_t rec), void *arg);
 
 #endif

@@ -237,35 +237,35 @@ TEST(ended_between)
 	}
 	/* one second across A's deadline: A only */
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(
-	    expiry_ended(e, utc("2029-02-27T22:59:59Z"), utc("2029-02-27T23:00:00Z"), collect, &s),
-	    1);
+	CHECK_INT(expiry_ended(e, utc("2029-02-27T22:59:59Z"), expiry_termination(e),
+			       utc("2029-02-27T23:00:00Z"), collect, &s),
+		  1);
 	CHECK_INT(s.n, 1);
 	CHECK_INT(s.rec[0], idx(ds, "A-leap"));
 	/* after the deadline instant: nothing more ends in the next second */
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(
-	    expiry_ended(e, utc("2029-02-27T23:00:00Z"), utc("2029-02-27T23:00:01Z"), collect, &s),
-	    0);
+	CHECK_INT(expiry_ended(e, utc("2029-02-27T23:00:00Z"), expiry_termination(e),
+			       utc("2029-02-27T23:00:01Z"), collect, &s),
+		  0);
 	/* a jump over several deadlines: in deadline order */
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(
-	    expiry_ended(e, utc("2028-06-01T00:00:00Z"), utc("2029-03-01T00:00:00Z"), collect, &s),
-	    3);
+	CHECK_INT(expiry_ended(e, utc("2028-06-01T00:00:00Z"), expiry_termination(e),
+			       utc("2029-03-01T00:00:00Z"), collect, &s),
+		  3);
 	CHECK_INT(s.rec[0], idx(ds, "D-jan"));
 	CHECK_INT(s.rec[1], idx(ds, "A-leap"));
 	CHECK_INT(s.rec[2], idx(ds, "B-march"));
 	/* the protocol end: the last one */
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(
-	    expiry_ended(e, utc("2030-12-31T22:59:59Z"), utc("2030-12-31T23:00:00Z"), collect, &s),
-	    1);
+	CHECK_INT(expiry_ended(e, utc("2030-12-31T22:59:59Z"), expiry_termination(e),
+			       utc("2030-12-31T23:00:00Z"), collect, &s),
+		  1);
 	CHECK_INT(s.rec[0], idx(ds, "C-late"));
 	/* nothing is visible after the end, so nothing ends */
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(
-	    expiry_ended(e, utc("2031-01-01T00:00:00Z"), utc("2040-01-01T00:00:00Z"), collect, &s),
-	    0);
+	CHECK_INT(expiry_ended(e, utc("2031-01-01T00:00:00Z"), expiry_termination(e),
+			       utc("2040-01-01T00:00:00Z"), collect, &s),
+		  0);
 	expiry_free(e);
 	dataset_close(ds);
 }
@@ -303,9 +303,15 @@ TEST(termination)
 		CHECK_STR(expiry_record_reason(e, i), "termination");
 	}
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(expiry_ended(e, at - 1, at, collect, &s), 5);
+	CHECK_INT(expiry_ended(e, at - 1, expiry_termination(e), at, collect, &s), 5);
 	memset(&s, 0, sizeof(s));
-	CHECK_INT(expiry_ended(e, at, at + 86400, collect, &s), 0);
+	CHECK_INT(expiry_ended(e, at, expiry_termination(e), at + 86400, collect, &s), 0);
+	/* a termination learnt after the fact (its instant before the last pass):
+	 * what was visible then under the old instant is reported as ended */
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(expiry_ended(e, at + 3600, INT64_MAX, at + 3601, collect, &s), 5);
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(expiry_ended(e, at + 3600, at + 1800, at + 3601, collect, &s), 0);
 	/* an earlier notice does move it */
 	expiry_terminate(e, at - 86400);
 	CHECK_INT(expiry_termination(e), at - 86400);
@@ -341,8 +347,8 @@ TEST(purged_never_visible)
 		CHECK_INT(next, utc("2029-02-28T23:00:00Z")); /* B, not the purged ones */
 		struct seen s;
 		memset(&s, 0, sizeof(s));
-		CHECK_INT(expiry_ended(e, utc("2025-01-01T00:00:00Z"), utc("2029-03-01T00:00:00Z"),
-				       collect, &s),
+		CHECK_INT(expiry_ended(e, utc("2025-01-01T00:00:00Z"), expiry_termination(e),
+				       utc("2029-03-01T00:00:00Z"), collect, &s),
 			  1);
 		CHECK_INT(s.rec[0], idx(pd, "B-march"));
 	}
