@@ -5,6 +5,7 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo         generate sample data, keys, seal, inspect (and mount, see README.md)
 #   make install      PREFIX=/usr/local DESTDIR= (binary, man pages, configs, unit, folders)
+#   make uninstall    the same PREFIX, DESTDIR; keeps /etc/protocolfs and the daemon's folders
 #   make deb          build/protocolfs_VERSION_ARCH.deb (dpkg-deb from a staged root)
 #   make format-check clang-format over fs/ include/ tests/unit/ tests/tools/
 
@@ -57,7 +58,7 @@ UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 TOOLS     = build/pfs-sample
 
-.PHONY: all deps build check demo demo-stop install install-files install-dirs deb deb-only \
+.PHONY: all deps build check demo demo-stop install install-files install-dirs uninstall deb deb-only \
 	clean format format-check bench
 
 # Each entry point installs missing packages first, in its own make run, so that
@@ -146,6 +147,17 @@ install-dirs:
 		if [ "$$(id -u)" = 0 ]; then o="-o $(PFS_USER) -g $(PFS_GROUP)"; else o=; fi; \
 		echo "install -d -m $$m $$o $$p"; install -d -m $$m $$o $$p || exit 2; \
 	done
+
+# Removes what install-files put outside /etc; the configs, keys and the daemon's
+# folders (audit log, state) stay: they are the city's, and evidence.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/protocolfs $(DESTDIR)$(MANDIR)/man1/protocolfs.1 \
+		$(DESTDIR)$(MANDIR)/man5/protocolfs.ini.5 $(DESTDIR)$(UNITDIR)/protocolfs@.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/protocolfs \
+		$(DESTDIR)$(DOCDIR)/examples/mechelen.ini $(DESTDIR)$(DOCDIR)/examples/mechelen.env \
+		$(DESTDIR)$(DOCDIR)/examples/protocol-mechelen-2021.ini
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/protocolfs/ and the daemon's folders (config, keys, audit log, state)"
 
 # ---- the Debian package: a staged root (install-files with PREFIX=/usr), the
 # control files from conf/debian/, dpkg-deb. The folders are made by postinst.

@@ -83,6 +83,12 @@ kept $S/var/lib/protocolfs/state/notices
 kept $S/var/log/protocolfs"
 same reinstall_keeps_folder_mode "$(stat -c %a "$S/var/lib/protocolfs/state")" "755"
 
+# make uninstall leaves only the configs and the daemon's folders
+make -s -C "$TOP" --no-print-directory uninstall DESTDIR="$S" >"$T/uninstall.out" 2>&1
+same uninstall_exit_0 "$? $(grep -v '^rm\|^kept' "$T/uninstall.out")" "0 "
+same uninstall_leaves_config_and_folders "$(cd "$S" && find . -type f -o -type d -empty | LC_ALL=C sort | paste -sd' ')" \
+	"./etc/logrotate.d ./etc/protocolfs/mechelen.env ./etc/protocolfs/mechelen.ini ./usr/local/bin ./usr/local/lib/systemd/system ./usr/local/share/doc ./usr/local/share/man/man1 ./usr/local/share/man/man5 ./var/lib/protocolfs/state/notices ./var/log/protocolfs"
+
 # ---- make deb
 make -s -C "$TOP" --no-print-directory deb-only DEB_DIR="$T/deb" >"$T/deb.out" 2>&1
 DEB=$T/deb/protocolfs_${version}_$arch.deb
