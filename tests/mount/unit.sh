@@ -34,6 +34,8 @@ caps=$(unit_key CapabilityBoundingSet | tr 'A-Z' 'a-z' | sed -e 's/cap_/+/g' -e 
 same unit_caps "$caps" "+sys_admin,+ipc_lock"
 same unit_no_new_privs "$(unit_key NoNewPrivileges)" "yes"
 umask_v=$(unit_key UMask)
+# Under SANITIZE=1: LeakSanitizer cannot run under ptrace (strace)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 (
 	umask "$umask_v"
 	exec strace -f -qq -o "$T/strace.log" setpriv --bounding-set=-all,"$caps" --inh-caps=-all \
