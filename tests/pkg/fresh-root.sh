@@ -15,6 +15,9 @@
 #   dpkg -P                               nothing of the package is left; and after a
 #                                         second dpkg -i, -r, -P (its dependencies now
 #                                         in place) the root is exactly as before
+# and then follows README.md's "Installing on a server" top to bottom: keys, dataset,
+# config, check, the unit's ExecStart= and ExecReload= lines, logrotate, the DPO's
+# audit verify over the rotated series, stop, purge keeping the evidence.
 # Prints PASS/FAIL lines and "N passed, N failed"; exit 0 only when all passed.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -99,6 +102,73 @@ dpkg -r protocolfs >/dev/null 2>&1 && dpkg -P protocolfs >/dev/null 2>&1
 same dpkg_r_P_again "$?" 0
 snap >/root/after
 same nothing_left "$(LC_ALL=C comm -3 /root/before /root/after | paste -sd' ')" ""
+
+# ---- README.md, "Installing on a server", step by step (the agency's part played
+# here too; no systemd in a chroot: the unit's ExecStart= line is run as systemd would)
+apt-get install -y -q --no-install-recommends "$deb" logrotate >/dev/null 2>&1
+same readme_install "$?" 0
+useradd -M -s /usr/sbin/nologin trajectbegeleiders && useradd -M -s /usr/sbin/nologin projectmedewerkers &&
+	groupadd partners
+mkdir -p /root/agency && cd /root/agency || exit 1
+protocolfs keygen issuer agii >/dev/null
+sed -e "s/^start = .*/start = $(date -u -d '-30 days' +%F)/" -e "s/^end = .*/end = $(date -u -d '+365 days' +%F)/" \
+	/usr/share/doc/protocolfs/examples/protocol-mechelen-2021.ini >protocol.ini
+printf 'dossiernummer;voornaam;achternaam;adres;telefoon;email;contacttaal;niveau_nederlands;status_mo;gedeeld_op\r\n' >export.csv
+printf 'INB0000001;Amina;Haddad;Bruul 12, 2800 Mechelen;+32 470 12 34 56;a@example.be;Arabisch;A2;bezig;%s\r\n' \
+	"$(date -u -d '-10 days' +%F)" >>export.csv
+cd /etc/protocolfs || exit 1
+(umask 077; head -c 32 /dev/urandom | base64 >mechelen.pass)
+protocolfs keygen recipient mechelen --passphrase-file mechelen.pass >/dev/null
+cp /root/agency/agii.pub . && chmod 0644 agii.pub
+same readme_keys "$(stat -c '%a %U %n' mechelen.key mechelen.pass agii.pub | paste -sd' ')" "600 root mechelen.key 600 root mechelen.pass 644 root agii.pub"
+protocolfs seal --protocol /root/agency/protocol.ini --issuer-key /root/agency/agii.key --recipient mechelen.pub \
+	--serial 1 /root/agency/export.csv /root/agency/inburgering.pfs >/dev/null
+install -m 0644 /root/agency/inburgering.pfs /var/lib/protocolfs/inburgering.pfs
+sed -i 's|^; passphrase_file = |passphrase_file = |' mechelen.ini
+out=$(protocolfs check /etc/protocolfs/mechelen.ini 2>&1)
+same readme_check "$? $(grep -c '^  [a-z]' <<<"$out")" "0 4"
+mkdir /srv/inburgering
+# the unit's ExecStart= with %i = mechelen and the variables of mechelen.env
+. /etc/protocolfs/mechelen.env
+cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/protocolfs@.service)
+cmd=${cmd//%i/mechelen}
+cmd=${cmd//\$\{MOUNTPOINT\}/$MOUNTPOINT}
+cmd=${cmd//\$\{OPTIONS\}/$OPTIONS}
+same readme_unit_command "$cmd" "/usr/bin/protocolfs mount -f /etc/protocolfs/mechelen.ini /srv/inburgering -o allow_other"
+(umask 077; exec $cmd 2>/root/daemon.err) &
+MAINPID=$!
+for i in $(seq 100); do grep -q ' /srv/inburgering .* fuse.protocolfs ' /proc/self/mountinfo && break; sleep 0.1; done
+same readme_mounted "$(awk '$5 == "/srv/inburgering" { print $(NF-2) }' /proc/self/mountinfo)" "fuse.protocolfs"
+as_tb() { setpriv --reuid=trajectbegeleiders --regid=$(id -g trajectbegeleiders) --init-groups -- "$@"; }
+same readme_staff_reads "$(as_tb head -n1 /srv/inburgering/INB0000001.txt 2>&1)" "voornaam: Amina"
+same readme_verify_key_written "$(stat -c '%a %U' /var/lib/protocolfs/audit-verify.key 2>&1)" "600 root"
+same readme_audit_log "$(stat -c '%a %U' /var/log/protocolfs/audit.log 2>&1)" "600 root"
+# systemctl reload = the unit's ExecReload=
+reload=$(sed -n 's/^ExecReload=//p' /lib/systemd/system/protocolfs@.service)
+sed -i 's/^first_name = voornaam$/first_name = Voornaam/' /etc/protocolfs/mechelen.ini
+${reload//\$MAINPID/$MAINPID}
+for i in $(seq 50); do
+	got=$(as_tb head -n1 /srv/inburgering/INB0000001.txt 2>/dev/null)
+	[ "$got" = "Voornaam: Amina" ] && break
+	sleep 0.1
+done
+same readme_reload "$got" "Voornaam: Amina"
+# log rotation with the packaged logrotate file, then the DPO's verify of the series
+logrotate -f /etc/logrotate.d/protocolfs
+same readme_logrotate "$?" 0
+as_tb cat /srv/inburgering/INB0000001.txt >/dev/null
+out=$(protocolfs audit verify --key /var/lib/protocolfs/audit-verify.key /var/log/protocolfs/audit.log-2* /var/log/protocolfs/audit.log 2>&1)
+same readme_verify_series "$? $(ls /var/log/protocolfs | wc -l) ${out##* }" "0 2 verified"
+# systemctl stop = SIGTERM; the daemon's only message was about logrotate's SIGHUP
+kill -TERM $MAINPID
+wait $MAINPID
+same readme_stop "$? $(grep -c ' /srv/inburgering ' /proc/self/mountinfo)" "0 0"
+same readme_daemon_stderr "$(cat /root/daemon.err)" "protocolfs: SIGHUP: reload refused: nothing changed: serial 1 and the config are the ones mounted"
+# uninstall: purge keeps the audit log and the state
+dpkg -r protocolfs >/dev/null 2>&1 && dpkg -P protocolfs >/root/purge.out 2>&1
+same readme_purge "$? $(grep '^protocolfs: kept' /root/purge.out | paste -sd' ')" \
+	"0 protocolfs: kept /var/log/protocolfs (not empty: audit log or state) protocolfs: kept /var/lib/protocolfs/state (not empty: audit log or state) protocolfs: kept /var/lib/protocolfs (not empty: audit log or state)"
+same readme_purge_keeps_evidence "$(ls /var/log/protocolfs | wc -l) $(ls /var/lib/protocolfs | paste -sd' ')" "2 audit-verify.key inburgering.pfs state"
 echo "inside the root: $((SECONDS - t0)) s"
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
