@@ -8,9 +8,7 @@
 #     private mount namespace with empty /var/lib and /var/log: the folders they
 #     make and, at purge, remove or keep), lintian clean;
 #   - systemd-analyze verify of the packaged unit.
-# The full test (install into a fresh Debian 12 root, protocolfs --help, man -w,
-# dpkg -r and -P leaving nothing) is tests/pkg/fresh-root.sh, run by hand: it needs
-# the network and takes minutes.
+# Installing it into a fresh Debian 12 root is tests/cli/pkg_root.sh.
 source "$(dirname "$0")/../lib/common.sh"
 umask 022
 version=$(sed -n 's/^VERSION *= *//p' "$TOP/Makefile")
