@@ -114,8 +114,8 @@ bench: all
 install: build
 	@$(MAKE) --no-print-directory install-files install-dirs
 
-# The unit and logrotate file name the installed binary; the sample configs are
-# never overwritten (a city's edited config stays as it is).
+# The unit names the installed binary; the sample configs are never overwritten
+# (a city's edited config stays as it is).
 install-files:
 	@test -x protocolfs || { echo "make install: no ./protocolfs (run make first)" >&2; exit 2; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
