@@ -31,6 +31,11 @@
 
 #define ERRLEN 1024
 
+/* Set by the Makefile (VERSION), printed by --version and matched by the package. */
+#ifndef PFS_VERSION
+#define PFS_VERSION "unknown"
+#endif
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -924,6 +929,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		cli_usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 && argc == 2) {
+		printf("protocolfs %s\n", PFS_VERSION);
 		return CLI_OK;
 	}
 	if (sodium_init() < 0) {
