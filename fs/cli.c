@@ -257,8 +257,7 @@ static void inspect_now(const struct dataset *ds)
 
 	if (expiry_new(&e, ds, NULL, 0) < 0)
 		return;
-	for (size_t i = 0; i < dataset_count(ds); i++)
-		expired += dataset_record_is_present(ds, i) && expiry_record_end(e, i) <= now;
+	expired = expiry_purgeable(e, now, NULL);
 	visible = expiry_scan(e, now, &next);
 	printf("now:        %zu visible, %zu expired", visible, expired);
 	if (next != INT64_MAX && clock_day_of(t->timezone, next, &day) == 0) {
@@ -459,16 +458,6 @@ static const char *cli_window_state(const struct expiry *e, int64_t now)
 	return now < expiry_window_end(e) ? "in force" : "ended";
 }
 
-/* Present records no longer shown at now (retention, protocol end, notice). */
-static size_t cli_expired(const struct service *svc, int64_t now)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < dataset_count(svc->ds); i++)
-		n += dataset_record_is_present(svc->ds, i) && expiry_record_end(svc->exp, i) <= now;
-	return n;
-}
-
 static void cli_check_print(struct service *svc)
 {
 	const struct dataset_terms *t = dataset_terms(svc->ds);
@@ -490,7 +479,8 @@ static void cli_check_print(struct service *svc)
 	printf("window:     %s to %s inclusive (%s): %s\n", a, b, t->timezone,
 	       cli_window_state(svc->exp, now));
 	printf("visible:    %zu records now (%zu expired, %zu purged)\n", visible,
-	       cli_expired(svc, now), dataset_count(svc->ds) - dataset_present(svc->ds));
+	       expiry_purgeable(svc->exp, now, NULL),
+	       dataset_count(svc->ds) - dataset_present(svc->ds));
 	if (next == INT64_MAX) {
 		printf("next:       no record is due to disappear\n");
 	} else {
@@ -818,17 +808,14 @@ static const char purge_usage[] =
  * itself as it reloads the rewritten file. */
 static void cli_purge_log(const struct service *svc, size_t n)
 {
-	const struct config *c = svc->cfg;
-	struct audit_opts o = {.log_path = c->audit_log,
-			       .state_dir = c->state_dir,
-			       .verify_key = c->audit_verify_key,
-			       .sync = AUDIT_SYNC_ALWAYS,
-			       .sync_interval_ms = 1000};
+	struct audit_opts o;
 	char detail[200], err[ERRLEN];
 	struct audit_event ev = {.event = "purge", .result = "allowed", .detail = detail};
 	struct audit *a = NULL;
-	int rc = audit_open(&a, &o, err, sizeof(err));
+	int rc;
 
+	service_audit_opts(svc->cfg, &o);
+	rc = audit_open(&a, &o, err, sizeof(err));
 	snprintf(detail, sizeof(detail),
 		 "%zu expired records cut from the dataset at rest "
 		 "(protocolfs purge)",
@@ -860,9 +847,8 @@ static int cmd_purge(int argc, char **argv)
 	cli_notices(svc, false);
 	now = cli_now(svc);
 	drop = calloc(dataset_count(svc->ds) + 1, 1);
-	for (size_t i = 0; drop && i < dataset_count(svc->ds); i++)
-		if (dataset_record_is_present(svc->ds, i) && expiry_record_end(svc->exp, i) <= now)
-			drop[i] = 1, expired++;
+	if (drop)
+		expired = expiry_purgeable(svc->exp, now, drop);
 	rc = !drop     ? -ENOMEM
 	     : expired ? dataset_purge_write(svc->ds, drop, svc->cfg->dataset, err, sizeof(err))
 		       : 0;

@@ -226,3 +226,12 @@ size_t expiry_ended(const struct expiry *e, int64_t from, int64_t was_term, int6
 		fn(arg, e->order[pos]);
 	return count;
 }
+
+size_t expiry_purgeable(const struct expiry *e, int64_t now, uint8_t *drop)
+{
+	size_t end = atomic_load(&e->term_at) <= now ? e->npresent : expiry_first_after(e, now);
+
+	for (size_t pos = 0; drop && pos < end; pos++)
+		drop[e->order[pos]] = 1;
+	return end;
+}

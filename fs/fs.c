@@ -962,16 +962,9 @@ static struct pfs *pfs_gen_new(struct service *svc, struct pfs_daemon *d, uint64
 
 static int pfs_audit_open(struct pfs_daemon *d, const struct config *c, char *err, size_t errlen)
 {
-	struct audit_opts o = {
-	    .log_path = c->audit_log,
-	    .state_dir = c->state_dir,
-	    .verify_key = c->audit_verify_key,
-	    .sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
-	    .sync_interval_ms = c->audit_sync_interval_ms,
-	    .max_per_minute = c->audit_max_per_minute,
-	    .max_per_minute_profile = c->audit_max_per_minute_profile,
-	};
+	struct audit_opts o;
 
+	service_audit_opts(c, &o);
 	return audit_open(&d->audit, &o, err, errlen);
 }
 
@@ -1145,10 +1138,8 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 	size_t n = 0;
 	int rc = drop ? 0 : -ENOMEM;
 
-	for (size_t i = 0; drop && i < fs->nrec; i++)
-		if (dataset_record_is_present(fs->ds, i) && !expiry_visible(fs->exp, i, now) &&
-		    expiry_record_end(fs->exp, i) <= now)
-			drop[i] = 1, n++;
+	if (drop)
+		n = expiry_purgeable(fs->exp, now, drop);
 	if (rc == 0 && n)
 		rc = dataset_purge_write(fs->ds, drop, fs->cfg->dataset, err, sizeof(err));
 	pfs_leave(d);

@@ -423,3 +423,16 @@ void service_notices(struct service *s, struct service_seen *seen,
 	if (d)
 		closedir(d);
 }
+
+void service_audit_opts(const struct config *c, struct audit_opts *o)
+{
+	*o = (struct audit_opts){
+	    .log_path = c->audit_log,
+	    .state_dir = c->state_dir,
+	    .verify_key = c->audit_verify_key,
+	    .sync = strcmp(c->audit_sync, "batch") == 0 ? AUDIT_SYNC_BATCH : AUDIT_SYNC_ALWAYS,
+	    .sync_interval_ms = c->audit_sync_interval_ms,
+	    .max_per_minute = c->audit_max_per_minute,
+	    .max_per_minute_profile = c->audit_max_per_minute_profile,
+	};
+}

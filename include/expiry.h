@@ -55,4 +55,10 @@ int64_t expiry_termination(const struct expiry *e); /* INT64_MAX when none */
 size_t expiry_ended(const struct expiry *e, int64_t from, int64_t was_term, int64_t to,
 		    void (*fn)(void *arg, size_t rec), void *arg);
 
+/* The records that may no longer be kept at now: present, and their retention
+ * deadline, the protocol end or a termination has passed. The one rule for purge
+ * = auto, `protocolfs purge`, `check` and `inspect`. Sets drop[i] = 1 for each
+ * when drop is not NULL (drop holds one byte per record); returns how many. */
+size_t expiry_purgeable(const struct expiry *e, int64_t now, uint8_t *drop);
+
 #endif

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "audit.h"
 #include "config.h"
 #include "dataset.h"
 #include "expiry.h"
@@ -22,6 +23,11 @@ struct service {
 };
 
 int service_open(struct service **svc, const char *config_path, char *err, size_t errlen);
+
+/* The audit options a config gives (the daemon's log and `protocolfs purge`'s
+ * line into it): the one mapping from [audit] and state_dir. The strings point
+ * into c. */
+void service_audit_opts(const struct config *c, struct audit_opts *o);
 
 /* Versioned (Art. 7): the highest dataset serial accepted so far is kept in
  * state_dir/dataset.serial ("serial N\n"). service_serial_check refuses a dataset

@@ -302,6 +302,12 @@ TEST(termination)
 		CHECK_INT(expiry_record_end(e, i), at);
 		CHECK_STR(expiry_record_reason(e, i), "termination");
 	}
+	{
+		uint8_t drop[6] = {0};
+		CHECK_INT(expiry_purgeable(e, at - 1, NULL), 0);
+		CHECK_INT(expiry_purgeable(e, at, drop), 5);
+		CHECK(memcmp(drop, "\1\1\1\1\1\0", 6) == 0);
+	}
 	memset(&s, 0, sizeof(s));
 	CHECK_INT(expiry_ended(e, at - 1, expiry_termination(e), at, collect, &s), 5);
 	memset(&s, 0, sizeof(s));
