@@ -32,7 +32,7 @@ PFS_DIRS   = 0755:/var/lib/protocolfs 0700:/var/lib/protocolfs/state \
 # Debian packages the build and the tests need; `make deps` installs whatever is missing.
 BUILD_PKGS = tzdata pkg-config libfuse3-dev fuse3 libsodium-dev libiniparser-dev
 TEST_PKGS  = python3 faketime attr procps util-linux passwd e2fsprogs strace \
-	     man-db groff-base systemd dpkg-dev lintian debootstrap debian-archive-keyring
+	     man-db groff-base systemd dpkg-dev lintian debootstrap debian-archive-keyring rsyslog
 
 PKG_CFLAGS = $(shell pkg-config --cflags fuse3 libsodium 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs fuse3 libsodium 2>/dev/null)

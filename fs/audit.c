@@ -12,9 +12,12 @@
 #include "audit.h"
 #include "clock.h"
 #include "ratelimit.h"
+#include "slog.h"
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -88,6 +91,11 @@ struct audit {
 	struct ratelimit *rl_profile;	/* opens per profile */
 	struct ratelimit *rl_denial;	/* denied lines per (uid, reason, profile) */
 	unsigned max_user, max_profile; /* atomic: the limits now; 0 = none */
+	struct slog *slog;		/* set in audit_open, then read-only; NULL: no syslog */
+	uint64_t sl_failed;		/* mu: audit lines syslog did not take */
+	uint64_t sl_said;		/* mu: how many of them the log has said */
+	int64_t sl_said_ms;		/* mu: when that was (monotonic ms), 0: never */
+	int sl_errno;			/* mu: the last failure */
 };
 
 static bool audit_latched(struct audit *a)
@@ -742,9 +750,10 @@ static int audit_recover(struct audit *a, ssize_t *mended, char *err, size_t err
 
 /* ------------------------------------------------------------ appending */
 
-static void audit_complain(const char *what, const char *path, int e)
+static void audit_complain(struct audit *a, const char *what, const char *path, int e)
 {
-	syslog(LOG_ERR, "audit log %s: %s: %s; refusing opens", path, what, strerror(e));
+	slog_daemon(a->slog, LOG_ERR, "audit log %s: %s: %s; refusing opens", path, what,
+		    strerror(e));
 	fprintf(stderr, "protocolfs: audit log %s: %s: %s; refusing opens\n", path, what,
 		strerror(e));
 }
@@ -771,7 +780,7 @@ static int audit_file_check(struct audit *a)
 static void audit_state_note(struct audit *a)
 {
 	if (audit_state_save(a) < 0)
-		audit_complain("cannot save the audit state", a->state_path, errno);
+		audit_complain(a, "cannot save the audit state", a->state_path, errno);
 }
 
 /* Before leaving a log file (rotation, reopen): flush it. A failure latches
@@ -790,14 +799,15 @@ static void audit_flush_leaving(struct audit *a, int fd)
 	a->latch_from = always ? a->flushed + 1 : 0;
 	a->latch_to = always ? a->written : 0;
 	audit_latch_set(a);
-	audit_complain("flush failed", a->log_path, e);
+	audit_complain(a, "flush failed", a->log_path, e);
 }
 
 /* The log at the path was refused (audit_switch): say so once, on stderr and
  * syslog. */
-static void audit_refused_say(const char *msg)
+static void audit_refused_say(struct audit *a, const char *msg)
 {
-	syslog(LOG_ERR, "audit log: %s; every open is refused until the daemon restarts", msg);
+	slog_daemon(a->slog, LOG_ERR,
+		    "audit log: %s; every open is refused until the daemon restarts", msg);
 	fprintf(stderr,
 		"protocolfs: audit log: %s; every open is refused until the daemon restarts\n",
 		msg);
@@ -854,7 +864,7 @@ static int audit_write_line(struct audit *a, const struct jbuf *line)
 		return 0;
 	int e = n < 0 ? errno : ENOSPC;
 	if (n > 0 && ftruncate(a->fd, a->end) < 0)
-		audit_complain("cannot cut back a torn line", a->log_path, errno);
+		audit_complain(a, "cannot cut back a torn line", a->log_path, errno);
 	return -e;
 }
 
@@ -887,7 +897,7 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 			 * trusted: those written during this one are refused too */
 			a->latch_to = always ? a->written : 0;
 			audit_latch_set(a);
-			audit_complain("flush failed", a->log_path, e);
+			audit_complain(a, "flush failed", a->log_path, e);
 		}
 		pthread_cond_broadcast(&a->cv);
 	}
@@ -895,6 +905,22 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 }
 
 /* Append under a->mu: check the file, seal, write, advance the chain. */
+/* Under mu, after the line is in the file: the same bytes to syslog, in file
+ * order (under mu: a non-blocking send, never a wait). A failure is counted and
+ * said in the log by audit_tick; the file stays the record. */
+static void audit_syslog_line(struct audit *a, const struct jbuf *line)
+{
+	int rc;
+
+	if (!a->o.syslog_facility)
+		return;
+	rc = slog_send(a->slog, a->o.syslog_facility, LOG_INFO, line->p, line->len - 1);
+	if (rc < 0) {
+		a->sl_failed++;
+		a->sl_errno = -rc;
+	}
+}
+
 static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_t *my)
 {
 	char buf[LINE_MAX_BYTES], msg[4400];
@@ -904,7 +930,7 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 	if (rc == -ESTALE) /* rotated (renamed) before our SIGHUP: follow the path */
 		rc = audit_switch(a, true, msg, sizeof(msg));
 	if (rc == -EPERM || rc == -ELOOP)
-		audit_refused_say(msg);
+		audit_refused_say(a, msg);
 	if (rc < 0)
 		return rc;
 	audit_seal_line(a, &line, body);
@@ -913,6 +939,7 @@ static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_
 	rc = audit_write_line(a, &line);
 	if (rc < 0)
 		return rc;
+	audit_syslog_line(a, &line);
 	a->end += (off_t)line.len;
 	crypto_generichash(a->prev, sizeof(a->prev), (const uint8_t *)line.p, line.len - 1, NULL,
 			   0);
@@ -941,7 +968,7 @@ static int audit_append_full(struct audit *a, const struct audit_event *ev, uint
 	if (rc == 0 && a->o.sync == AUDIT_SYNC_ALWAYS)
 		rc = audit_group_commit(a, my);
 	if (rc < 0 && rc != -EIO && rc != -EPERM && rc != -ELOOP)
-		audit_complain("cannot write", a->log_path, -rc);
+		audit_complain(a, "cannot write", a->log_path, -rc);
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
@@ -966,7 +993,7 @@ static void audit_latch_note(struct audit *a)
 	a->latch_noted = true;
 	audit_body(&body, &ev, NULL, "", a->latch_from, a->latch_to);
 	if (audit_append_locked(a, &body, &my) < 0)
-		audit_complain("cannot record the failed flush", a->log_path, EIO);
+		audit_complain(a, "cannot record the failed flush", a->log_path, EIO);
 	audit_state_note(a); /* a restart must know it follows a failed flush */
 	pthread_mutex_unlock(&a->mu);
 }
@@ -1097,7 +1124,7 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 		ev.reason = "rate limiter failed";
 		ev.detail = "the rate limiter cannot count this open (out of memory): refused";
 		audit_append(a, &ev);
-		syslog(LOG_ERR, "audit alert: uid %u: %s", (unsigned)uid, ev.detail);
+		slog_daemon(a->slog, LOG_ERR, "audit alert: uid %u: %s", (unsigned)uid, ev.detail);
 	} else if (ok == 0 && first) {
 		ev.reason = by_profile ? "profile over max_opens_per_minute_profile"
 				       : "user over max_opens_per_minute";
@@ -1109,9 +1136,23 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 				  "fewer than max_opens_per_minute were allowed in the last "
 				  "60 seconds";
 		audit_append(a, &ev);
-		syslog(LOG_WARNING, "audit alert: uid %u: %s", (unsigned)uid, ev.reason);
+		slog_daemon(a->slog, LOG_WARNING, "audit alert: uid %u: %s", (unsigned)uid,
+			    ev.reason);
 	}
 	return ok == 1;
+}
+
+void audit_say(struct audit *a, int severity, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "protocolfs: %s\n", msg);
+	if (a)
+		slog_daemon(a->slog, severity, "%s", msg);
 }
 
 /* ------------------------------------------------------------ denial aggregation */
@@ -1218,9 +1259,44 @@ static void audit_denials_line(void *ctx, const void *key, size_t klen, uint64_t
 
 /* Write the count of every caller's denials not written in full, once the
  * first of them is 60 s old (all of them when final). */
+/* Say in the log (and on stderr) how many lines syslog did not take since the
+ * last time it was said: at most once a minute, and at the final tick. */
+static void audit_syslog_failures(struct audit *a, bool final)
+{
+	char detail[PATH_MAX + 200];
+	struct audit_event ev = {.event = "syslog", .result = "denied", .detail = detail};
+	uint64_t n;
+	int e;
+
+	int64_t now = audit_mono_ms();
+
+	pthread_mutex_lock(&a->mu);
+	n = a->sl_failed - a->sl_said;
+	/* at most one line a minute (the line itself may not reach syslog either) */
+	if (n && (!final && a->sl_said_ms && now - a->sl_said_ms < 60000))
+		n = 0;
+	if (n) {
+		a->sl_said = a->sl_failed;
+		a->sl_said_ms = now;
+	}
+	e = a->sl_errno;
+	pthread_mutex_unlock(&a->mu);
+	if (!n)
+		return;
+	snprintf(detail, sizeof(detail),
+		 "%llu audit line%s not sent to syslog (%s: %s); the log file holds every line",
+		 (unsigned long long)n, n == 1 ? "" : "s", slog_path(a->slog), strerror(e));
+	ev.reason = e == EAGAIN ? "syslog queue full" : "syslog unreachable";
+	fprintf(stderr, "protocolfs: %s\n", detail);
+	audit_append(a, &ev);
+}
+
 void audit_tick(struct audit *a, bool final)
 {
 	struct audit_drain_ctx c = {a, audit_mono_ms(), clock_now_ms()};
+
+	if (a && a->o.syslog_facility)
+		audit_syslog_failures(a, final);
 
 	if (a && a->rl_denial)
 		ratelimit_drain(a->rl_denial, c.now_mono, final ? 0 : RATELIMIT_WINDOW_S * 1000,
@@ -1348,8 +1424,9 @@ int audit_open(struct audit **out, const struct audit_opts *o, char *err, size_t
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	openlog("protocolfs", LOG_PID, LOG_DAEMON);
 	rc = audit_paths(a, o, err, errlen);
+	if (rc == 0)
+		rc = slog_open(&a->slog, o->syslog_socket, err, errlen);
 	if (rc == 0)
 		rc = audit_rate_open(a, err, errlen);
 	if (rc == 0)
@@ -1380,8 +1457,8 @@ int audit_reopen(struct audit *a, char *err, size_t errlen)
 	rc = audit_switch(a, false, err, errlen);
 	pthread_mutex_unlock(&a->mu);
 	if (rc == -EPERM || rc == -ELOOP) /* err goes to stderr through the caller */
-		syslog(LOG_ERR, "audit log: %s; every open is refused until the daemon restarts",
-		       err);
+		slog_daemon(a->slog, LOG_ERR,
+			    "audit log: %s; every open is refused until the daemon restarts", err);
 	if (rc == 0 && (rc = audit_append(a, &ev)) < 0)
 		util_errf(err, errlen, "%s: cannot write the reopen line: %s", a->log_path,
 			  strerror(-rc));
@@ -1419,6 +1496,7 @@ void audit_close(struct audit *a)
 		close(a->lock_fd);
 	sodium_free(a->key);
 	sodium_free(a->state_buf);
+	slog_close(a->slog);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->users_mu);

@@ -54,6 +54,9 @@ static const struct cfg_key cfg_schema[] = {
      "always|batch"},
     {"audit", "sync_interval_ms", CFG_UINT, false, offsetof(struct config, audit_sync_interval_ms),
      sizeof(unsigned), 1, 60000, NULL},
+    {"audit", "syslog", CFG_WORD, false, offsetof(struct config, audit_syslog), 16, 0, 0,
+     "off|auth|authpriv|daemon|local0|local1|local2|local3|local4|local5|local6|local7"},
+    {"audit", "syslog_socket", CFG_PATH, false, C(audit_syslog_socket)},
     {"audit", "max_opens_per_minute", CFG_UINT, false,
      offsetof(struct config, audit_max_per_minute), sizeof(unsigned), 0, 1000000, NULL},
     {"audit", "max_opens_per_minute_profile", CFG_UINT, false,
@@ -655,6 +658,8 @@ int config_load(struct config **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	strcpy(cfg->audit_sync, "always");
+	strcpy(cfg->audit_syslog, "off");
+	strcpy(cfg->audit_syslog_socket, "/dev/log");
 	strcpy(cfg->purge, "manual");
 	cfg->audit_sync_interval_ms = 1000;
 	rc = cfg_file_check(cfg->path, CFG_FILE, cfg->path, err, errlen);

@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <syslog.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1031,7 +1032,7 @@ static void pfs_notice_report(void *arg, const char *file, int rc, int64_t at, c
 	} else {
 		snprintf(detail, sizeof(detail), "termination notice %s refused: %s", file, msg);
 		pfs_audit_life(c->d->audit, "notice", "denied", "invalid notice", NULL, detail);
-		fprintf(stderr, "protocolfs: %s\n", detail);
+		audit_say(c->d->audit, LOG_WARNING, "%s", detail);
 	}
 }
 
@@ -1148,6 +1149,7 @@ static void pfs_purge(struct pfs_daemon *d, int64_t now)
 		return; /* the reload of the rewritten file logs the purge */
 	snprintf(detail, sizeof(detail), "purge failed: %s", err);
 	pfs_audit_life(d->audit, "purge", "denied", "write failed", NULL, detail);
+	audit_say(d->audit, LOG_ERR, "%s", detail);
 }
 
 /* ------------------------------------------------------------ notices */
@@ -1240,7 +1242,7 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 		service_close(nsvc);
 		snprintf(detail, sizeof(detail), "%s: reload refused: %s", why, err);
 		pfs_audit_life(d->audit, "reload", "denied", "dataset refused", NULL, detail);
-		fprintf(stderr, "protocolfs: %s\n", detail);
+		audit_say(d->audit, LOG_ERR, "%s", detail);
 		return;
 	}
 	expiry_terminate(nw->exp, expiry_termination(old->exp));
@@ -1255,7 +1257,7 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 	if (cfg_changed)
 		pfs_audit_config(nw, old->cfg);
 	if (service_serial_store(nw->svc, err, sizeof(err)) < 0)
-		fprintf(stderr, "protocolfs: %s\n", err);
+		audit_say(d->audit, LOG_ERR, "%s", err);
 	pfs_gen_free(old);
 }
 
@@ -1370,7 +1372,7 @@ static void *pfs_signal_main(void *arg)
 		if (sigwait(&set, &sig) != 0 || sig == SIGUSR2)
 			break;
 		if (audit_reopen(d->audit, err, sizeof(err)) < 0)
-			fprintf(stderr, "protocolfs: audit log reopen: %s\n", err);
+			audit_say(d->audit, LOG_ERR, "audit log reopen: %s", err);
 		pthread_mutex_lock(&d->keeper_mu);
 		d->reload_asked = true;
 		pthread_cond_signal(&d->keeper_cv);

@@ -1,5 +1,6 @@
 /* service.c — load and verify what the daemon serves (see service.h). */
 #include "service.h"
+#include "slog.h"
 #include "keys.h"
 #include "util.h"
 
@@ -434,5 +435,8 @@ void service_audit_opts(const struct config *c, struct audit_opts *o)
 	    .sync_interval_ms = c->audit_sync_interval_ms,
 	    .max_per_minute = c->audit_max_per_minute,
 	    .max_per_minute_profile = c->audit_max_per_minute_profile,
+	    .syslog_facility =
+		strcmp(c->audit_syslog, "off") == 0 ? 0 : slog_facility(c->audit_syslog),
+	    .syslog_socket = c->audit_syslog_socket,
 	};
 }

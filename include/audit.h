@@ -36,6 +36,8 @@ struct audit_opts {
 	unsigned sync_interval_ms;
 	unsigned max_per_minute;	 /* per user; 0 = no limit */
 	unsigned max_per_minute_profile; /* per profile; 0 = no limit */
+	int syslog_facility;		 /* audit lines to syslog too (LOG_AUTH...); 0 = not */
+	const char *syslog_socket;	 /* NULL: /dev/log (also for daemon errors) */
 };
 
 /* One line. Strings may be NULL (written as null). uid/pid are written only when
@@ -89,8 +91,15 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
  * window are kept, so a lowered limit applies at once. */
 void audit_limits_set(struct audit *a, unsigned per_user, unsigned per_profile);
 
+/* A daemon message (a refused reload, a failed purge): stderr and the daemon's
+ * syslog (never blocking). Thread-safe; a may be NULL (stderr only). */
+void audit_say(struct audit *a, int severity, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Write the "denials" lines of counts whose first request is 60 s old, or all
- * of them when final (audit_close does that). Call about once a second. */
+ * of them when final (audit_close does that), and a "syslog" line when audit
+ * lines could not be sent to syslog since the last tick (how many, why). Call
+ * about once a second. */
 void audit_tick(struct audit *a, bool final);
 
 /* Reopen the log at its path (rotation, SIGHUP): creates it if missing (O_EXCL,

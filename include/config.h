@@ -49,6 +49,8 @@ struct config {
 	char audit_verify_key[PATH_MAX];
 	char audit_sync[8];		       /* "always" or "batch" */
 	unsigned audit_sync_interval_ms;       /* batch: flush at most this often */
+	char audit_syslog[16];		       /* "off" or a facility: audit lines to syslog too */
+	char audit_syslog_socket[PATH_MAX];    /* default /dev/log */
 	unsigned audit_max_per_minute;	       /* per user; 0 = no limit */
 	unsigned audit_max_per_minute_profile; /* per profile; 0 = no limit */
 	unsigned nlabels;
@@ -88,8 +90,8 @@ bool config_same(const struct config *a, const struct config *b);
 
 /* May nx replace cur in a running daemon? -EBUSY, naming file, section and key,
  * when a key only a restart can apply differs ([dataset] state_dir, [audit] log,
- * verify_key, sync, sync_interval_ms); everything else (profiles, limits, paths
- * of the dataset and keys) applies at reload. */
+ * verify_key, sync, sync_interval_ms, syslog, syslog_socket); everything else (profiles, limits,
+ * paths of the dataset and keys) applies at reload. */
 int config_restart_check(const struct config *cur, const struct config *nx, char *err,
 			 size_t errlen);
 
