@@ -35,12 +35,19 @@
 #define STATE_SIZE     128
 #define LINE_MAX_BYTES 8192
 #define RATCHET_LABEL  "protocolfs audit ratchet v1"
-#define UID_CACHE      64
+#define USER_TTL_MS    60000 /* a cached user name is looked up again after this */
 /* Denied requests written in full per caller, reason and profile in any 60 s;
  * the rest are counted and written as one "denials" line (see audit_tick). */
 #define DENIALS_IN_FULL 20
 /* Longest caller-chosen file name written in a denied line, in bytes. */
 #define DENIED_NAME_MAX 100
+
+struct audit_user {
+	uid_t uid;
+	bool used;
+	int64_t at_ms; /* monotonic, when looked up */
+	char name[64];
+};
 
 /* Who guards what. Set once in audit_open before any thread can see the struct,
  * then read-only: o, log_path, state_path, lock_fd, has_flusher, flusher.
@@ -53,7 +60,7 @@
  * replace fd until flushing is false again (audit_flush_wait: rotation and reopen wait for it).
  * latched (a flush failed) and refused (the file at the path failed its owner/mode check) are
  * written under mu and read with or without it, always through
- * __atomic loads and stores. users_mu guards users and nusers only; it is
+ * __atomic loads and stores. users_mu guards users, users_cap and nusers only; it is
  * never held across getpwuid_r (the lookup runs with no lock held, before mu is
  * taken) and never together with mu. was_latched is read only at start. */
 struct audit {
@@ -82,11 +89,8 @@ struct audit {
 	pthread_t flusher;
 	bool has_flusher;
 	pthread_mutex_t users_mu;
-	struct {
-		uid_t uid;
-		char name[64];
-	} users[UID_CACHE];
-	unsigned nusers;
+	struct audit_user *users; /* open addressing by uid, at most half full */
+	size_t users_cap, nusers;
 	struct ratelimit *rl_user;	/* opens per uid */
 	struct ratelimit *rl_profile;	/* opens per profile */
 	struct ratelimit *rl_denial;	/* denied lines per (uid, reason, profile) */
@@ -238,22 +242,55 @@ static void j_hex(struct jbuf *b, const uint8_t *bytes, size_t n)
 
 /* ------------------------------------------------------------ callers */
 
-/* The user name of uid into out (numeric when unknown). Cached under users_mu;
- * the name-service lookup runs with no lock held, so it never delays other
- * opens. Call without a->mu. A full cache replaces a slot: it only costs a
- * lookup, the name written is always the current one. */
+static int64_t audit_mono_ms(void);
+
+/* Under users_mu: the slot of uid (found, or the empty one to fill). */
+static struct audit_user *audit_user_slot(struct audit *a, uid_t uid)
+{
+	size_t i = (uid * 2654435761u) & (a->users_cap - 1);
+
+	while (a->users[i].used && a->users[i].uid != uid)
+		i = (i + 1) & (a->users_cap - 1);
+	return &a->users[i];
+}
+
+/* Under users_mu: room for one more (the table doubles at half full). Out of
+ * memory only means no caching. */
+static bool audit_user_room(struct audit *a)
+{
+	struct audit_user *old = a->users;
+	size_t ocap = a->users_cap, cap = ocap ? ocap * 2 : 64;
+
+	if ((a->nusers + 1) * 2 <= ocap)
+		return true;
+	if (!(a->users = calloc(cap, sizeof(*a->users)))) {
+		a->users = old;
+		return false;
+	}
+	a->users_cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].used)
+			*audit_user_slot(a, old[i].uid) = old[i];
+	free(old);
+	return true;
+}
+
+/* The user name of uid into out (numeric when unknown). Cached under users_mu
+ * for USER_TTL_MS, for any number of users; the name-service lookup runs with
+ * no lock held, so it never delays other opens. Call without a->mu. */
 static void audit_user(struct audit *a, uid_t uid, char out[64])
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	bool hit = false;
+	int64_t now = audit_mono_ms();
+	struct audit_user *u;
 
 	pthread_mutex_lock(&a->users_mu);
-	for (unsigned i = 0; i < a->nusers && !hit; i++)
-		if (a->users[i].uid == uid) {
-			memcpy(out, a->users[i].name, 64);
-			hit = true;
-		}
+	if (a->users_cap && (u = audit_user_slot(a, uid))->used && now - u->at_ms < USER_TTL_MS) {
+		memcpy(out, u->name, 64);
+		hit = true;
+	}
 	pthread_mutex_unlock(&a->users_mu);
 	if (hit)
 		return;
@@ -262,9 +299,12 @@ static void audit_user(struct audit *a, uid_t uid, char out[64])
 	else
 		snprintf(out, 64, "%u", (unsigned)uid);
 	pthread_mutex_lock(&a->users_mu);
-	unsigned slot = a->nusers < UID_CACHE ? a->nusers++ : uid % UID_CACHE;
-	a->users[slot].uid = uid;
-	memcpy(a->users[slot].name, out, 64);
+	if (audit_user_room(a)) {
+		u = audit_user_slot(a, uid);
+		a->nusers += !u->used;
+		*u = (struct audit_user){uid, true, now, ""};
+		memcpy(u->name, out, 64);
+	}
 	pthread_mutex_unlock(&a->users_mu);
 }
 
@@ -1500,5 +1540,6 @@ void audit_close(struct audit *a)
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->users_mu);
+	free(a->users);
 	free(a);
 }

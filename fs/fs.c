@@ -1238,6 +1238,12 @@ static void pfs_reload(struct pfs_daemon *d, const char *why)
 		rc = service_successor(old->svc, nsvc, &kind, err, sizeof(err));
 	if (rc == 0 && !(nw = pfs_gen_new(nsvc, d, old->gen + 1))) /* it closes nsvc */
 		rc = -ENOMEM, nsvc = NULL, snprintf(err, sizeof(err), "out of memory");
+	if (rc == -EALREADY) { /* a SIGHUP for a log rotation: nothing to reload, no error */
+		service_close(nsvc);
+		snprintf(detail, sizeof(detail), "%s: %s", why, err);
+		pfs_audit_life(d->audit, "reload", NULL, NULL, NULL, detail);
+		return;
+	}
 	if (rc < 0) {
 		service_close(nsvc);
 		snprintf(detail, sizeof(detail), "%s: reload refused: %s", why, err);

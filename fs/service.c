@@ -296,7 +296,7 @@ int service_successor(const struct service *cur, const struct service *nx,
 		util_errf(err, errlen,
 			  "nothing changed: serial %llu and the config are the ones mounted",
 			  (unsigned long long)b->serial);
-		return -ESTALE;
+		return -EALREADY;
 	} else {
 		util_errf(err, errlen, "serial %llu is not newer than the mounted serial %llu",
 			  (unsigned long long)b->serial, (unsigned long long)a->serial);

@@ -45,9 +45,10 @@ int service_serial_store(const struct service *svc, char *err, size_t errlen);
  *   SERVICE_CONFIG  the same dataset, a different config (profiles, users,
  *                   fields, labels): a revocation takes effect without a new
  *                   dataset.
- * Anything else is refused (-ESTALE) with a message: an equal or lower serial
- * that is another dataset, a rollback below the accepted serial, or nothing
- * changed at all. */
+ * Anything else is refused with a message: -ESTALE for an equal or lower serial
+ * that is another dataset or a rollback below the accepted serial, -EBUSY for a
+ * key only a restart applies, -EALREADY when nothing changed at all (the SIGHUP
+ * of a log rotation: not an error). */
 enum service_change { SERVICE_NEWER, SERVICE_PURGED, SERVICE_CONFIG };
 
 int service_successor(const struct service *cur, const struct service *next,
