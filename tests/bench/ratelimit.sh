@@ -113,7 +113,9 @@ RAW="$S/raw.tsv"
 printf 'row\trun\tfs\tvalue\n' >"$RAW"
 for th in 1 2; do
 	for r in $(seq 1 "$RUNS"); do
-		for f in off on; do
+		order="off on"
+		[ $((r % 2)) = 0 ] && order="on off" # alternate, so neither always goes first
+		for f in $order; do
 			v=$("$S/openbench" "$S/mnt/$f" "$th" "$OPEN_SECONDS" "$USERS" "$BASE" "$GID")
 			case $v in *" errors=0"*) ;; *) echo "bench: $f: $v" >&2; exit 2 ;; esac
 			printf 'open%s\t%s\t%s\t%s\n' "$th" "$r" "$f" "${v#ops_per_s=}" | sed 's/ ops=.*//' >>"$RAW"
