@@ -206,6 +206,25 @@ struct seal_map {
 	size_t ncols;
 };
 
+/* A column header as a message may show it: at most 64 bytes (cut at a
+ * character boundary, then "..."), with quotes, backslashes and control bytes
+ * as '?' (the CSV reader has already checked it is UTF-8). A header is the
+ * export's schema, not personal data. */
+static void seal_header_name(const char *h, char *out, size_t cap)
+{
+	size_t n = strlen(h), k = n > 64 ? 64 : n, o = 0;
+
+	while (k < n && k > 0 && ((unsigned char)h[k] & 0xc0) == 0x80)
+		k--;
+	for (size_t i = 0; i < k && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)h[i];
+		out[o++] = c < 0x20 || c == 0x7f || c == '"' || c == '\\' ? '?' : (char)c;
+	}
+	if (k < n && o + 4 < cap)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = 0;
+}
+
 static int seal_header_map(struct seal_map *m, const struct seal_protocol *p,
 			   const struct csv_row *hdr, const char *csv, char *err, size_t errlen)
 {
@@ -227,11 +246,13 @@ static int seal_header_map(struct seal_map *m, const struct seal_protocol *p,
 				known = 1, dup = m->col_of_field[f] >= 0,
 				m->col_of_field[f] = (int)c;
 		if (!known || dup) {
+			char name[80];
+			seal_header_name(h, name, sizeof(name));
 			util_errf(err, errlen,
-				  dup ? "%s:%u:%zu: column appears twice"
-				      : "%s:%u:%zu: column is not listed in the protocol "
+				  dup ? "%s:%u:%zu: column \"%s\" appears twice"
+				      : "%s:%u:%zu: column \"%s\" is not listed in the protocol "
 					"(Art. 3, data minimisation)",
-				  csv, hdr->line, c + 1);
+				  csv, hdr->line, c + 1, name);
 			return -EINVAL;
 		}
 	}

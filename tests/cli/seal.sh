@@ -169,19 +169,24 @@ fi
 
 { echo "$H;geboortedatum"; row A1 | sed 's/$/;1990-01-01/'; } >x.csv
 bad "a column the protocol does not list (last)" \
-	"x.csv:1:11: column is not listed in the protocol (Art. 3, data minimisation)"
+	"x.csv:1:11: column \"geboortedatum\" is not listed in the protocol (Art. 3, data minimisation)"
 printf 'dossiernummer;rijksregisternummer;voornaam;achternaam;adres;telefoon;email;contacttaal;niveau_nederlands;status_mo;gedeeld_op\nA1;x;x;x;x;x;x;x;x;x;2021-09-01\n' >x.csv
 bad "a column the protocol does not list (second)" \
-	"x.csv:1:2: column is not listed in the protocol (Art. 3, data minimisation)"
+	"x.csv:1:2: column \"rijksregisternummer\" is not listed in the protocol (Art. 3, data minimisation)"
 printf '\xef\xbb\xbfdossiernummer;Voornaam;achternaam;adres;telefoon;email;contacttaal;niveau_nederlands;status_mo;gedeeld_op\r\n' >x.csv
 bad "column headers are matched exactly (case)" \
-	"x.csv:1:2: column is not listed in the protocol (Art. 3, data minimisation)"
+	"x.csv:1:2: column \"Voornaam\" is not listed in the protocol (Art. 3, data minimisation)"
 { echo "${H/dossiernummer;/}"; row A1 | cut -d';' -f2-; } >x.csv
 bad "no id column" 'x.csv:1: no id column ("dossiernummer")'
 { echo "${H/;email/}"; row A1 | cut -d';' -f1-5,7-; } >x.csv
 bad "a protocol field without its column" 'x.csv:1: no column "email" for field email'
 { echo "$H;voornaam"; row A1 | sed 's/$/;Jan/'; } >x.csv
-bad "a column twice" "x.csv:1:11: column appears twice"
+bad "a column twice" 'x.csv:1:11: column "voornaam" appears twice'
+long=$(printf 'kolom_%.0s' $(seq 1 20))
+{ echo "$H;$long"; row A1 | sed 's/$/;x/'; } >x.csv
+bad "a long refused header is cut" "x.csv:1:11: column \"$(printf '%.64s' "$long")...\" is not listed in the protocol (Art. 3, data minimisation)"
+{ printf '%s;%s\n' "$H" '"a""b\c	d"'; row A1 | sed 's/$/;x/'; } >x.csv
+bad "quotes, backslashes and tabs in a refused header are shown as ?" 'x.csv:1:11: column "a?b?c?d" is not listed in the protocol (Art. 3, data minimisation)'
 
 { echo "$H"; row A1; row ""; } >x.csv
 bad "empty id" "x.csv:3:1: empty id"
