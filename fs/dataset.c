@@ -431,23 +431,32 @@ static uint64_t ds_hash(const struct dataset *ds, const char *id, size_t len)
 	return util_load_le64(h);
 }
 
-/* Slot of id: the record's slot, or the empty slot where it would go. */
-static size_t ds_slot(const struct dataset *ds, const char *id, size_t len)
+/* A slot holds record index + 1 in its low 24 bits (DATASET_RECORDS_MAX < 2^24)
+ * and 8 more bits of the hash above them, so that most probes that do not match
+ * are settled without touching the ids. */
+#define DS_SLOT_REC 0xffffffu
+static uint32_t ds_tag(uint64_t h)
 {
-	size_t s = (size_t)ds_hash(ds, id, len) & ds->mask;
+	return (uint32_t)(h >> 56) << 24;
+}
+
+/* Slot of id (hash h): the record's slot, or the empty slot where it would go. */
+static size_t ds_slot(const struct dataset *ds, uint64_t h, const char *id, size_t len)
+{
+	size_t s = (size_t)h & ds->mask;
 
 	for (;; s = (s + 1) & ds->mask) {
-		uint32_t r = ds->slots[s];
-		if (r == 0)
+		uint32_t v = ds->slots[s], r = v & DS_SLOT_REC;
+		if (v == 0)
 			return s;
-		if (ds->id_off[r] - ds->id_off[r - 1] == len &&
+		if ((v & ~DS_SLOT_REC) == ds_tag(h) && ds->id_off[r] - ds->id_off[r - 1] == len &&
 		    memcmp(ds->ids + ds->id_off[r - 1], id, len) == 0)
 			return s;
 	}
 }
 
-/* Decrypt record i's id to ids + used (at least DATASET_ID_MAX bytes free) and
- * return its length, or a negative errno. */
+/* Decrypt record i's id to dst (DATASET_ID_MAX bytes free) and return its
+ * length, or a negative errno. */
 static int ds_id_open(const struct dataset *ds, size_t i, char *dst, char *err, size_t errlen)
 {
 	const uint8_t *u = ds->buf + ds->unit_off[i];
@@ -492,51 +501,78 @@ static int ds_ids_room(struct dataset *ds, size_t used, size_t *cap)
 	return 0;
 }
 
-/* Decrypt every present id once, check syntax and uniqueness, fill the table. */
-static int ds_index_build(struct dataset *ds, char *err, size_t errlen)
+/* Decrypt every present id once into the arena, in record order. */
+static int ds_ids_decrypt(struct dataset *ds, char *err, size_t errlen)
 {
-	size_t cap = ds->npresent * 12 + DATASET_ID_MAX, used = 0, nslots = 16;
+	size_t cap = ds->npresent * 12 + DATASET_ID_MAX, used = 0;
 	int rc = 0;
+
+	ds->ids = sodium_malloc(cap);
+	ds->id_off = sodium_malloc((ds->n + 1) * sizeof(uint32_t));
+	if (!ds->ids || !ds->id_off) {
+		util_errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ds->id_off[0] = 0;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (ds->unit_off[i] != UINT64_MAX) {
+			if (ds_ids_room(ds, used, &cap) < 0) {
+				util_errf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+			rc = ds_id_open(ds, i, ds->ids + used, err, errlen);
+			if (rc < 0)
+				return rc;
+			used += (size_t)rc;
+		}
+		ds->id_off[i + 1] = (uint32_t)used;
+	}
+	/* the tail of the arena holds only the zero padding of the last id */
+	return 0;
+}
+
+/* The hash table over the decrypted ids; a repeated id is refused. The hashes
+ * are computed DS_AHEAD records ahead and their slots prefetched: the table is
+ * far larger than the caches, and a miss per record would dominate. */
+#define DS_AHEAD 16
+static int ds_table_build(struct dataset *ds, char *err, size_t errlen)
+{
+	size_t nslots = 16, i, k;
+	uint64_t ring[DS_AHEAD];
 
 	while (nslots < 2 * ds->npresent)
 		nslots *= 2;
 	ds->mask = nslots - 1;
-	ds->ids = sodium_malloc(cap);
-	ds->id_off = sodium_malloc((ds->n + 1) * sizeof(uint32_t));
 	ds->slots = sodium_malloc(nslots * sizeof(uint32_t));
-	if (!ds->ids || !ds->id_off || !ds->slots) {
+	if (!ds->slots) {
 		util_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	memset(ds->slots, 0, nslots * sizeof(uint32_t));
-	ds->id_off[0] = 0;
-	for (size_t i = 0; rc >= 0 && i < ds->n; i++) {
-		size_t s;
-		if (ds->unit_off[i] != UINT64_MAX) {
-			rc = ds_ids_room(ds, used, &cap);
-			if (rc < 0) {
-				util_errf(err, errlen, "out of memory");
-				break;
-			}
-			rc = ds_id_open(ds, i, ds->ids + used, err, errlen);
-			if (rc < 0)
-				break;
-			used += (size_t)rc;
+	for (k = 0; k < DS_AHEAD && k < ds->n; k++) {
+		ring[k] = ds_hash(ds, ds->ids + ds->id_off[k], ds->id_off[k + 1] - ds->id_off[k]);
+		__builtin_prefetch(&ds->slots[ring[k] & ds->mask]);
+	}
+	for (i = 0; i < ds->n; i++) {
+		uint64_t h = ring[i % DS_AHEAD];
+		size_t len = ds->id_off[i + 1] - ds->id_off[i], s;
+		if (i + DS_AHEAD < ds->n) {
+			k = i + DS_AHEAD;
+			ring[k % DS_AHEAD] = ds_hash(ds, ds->ids + ds->id_off[k],
+						     ds->id_off[k + 1] - ds->id_off[k]);
+			__builtin_prefetch(&ds->slots[ring[k % DS_AHEAD] & ds->mask]);
 		}
-		ds->id_off[i + 1] = (uint32_t)used;
-		if (ds->unit_off[i] == UINT64_MAX)
-			continue;
-		s = ds_slot(ds, ds->ids + ds->id_off[i], (size_t)rc);
+		if (len == 0)
+			continue; /* purged */
+		s = ds_slot(ds, h, ds->ids + ds->id_off[i], len);
 		if (ds->slots[s]) {
 			util_errf(err, errlen, "record %zu: duplicate id (the same as record %u)",
-				  i + 1, ds->slots[s]);
-			rc = -EBADMSG;
-			break;
+				  i + 1, ds->slots[s] & DS_SLOT_REC);
+			return -EBADMSG;
 		}
-		ds->slots[s] = (uint32_t)(i + 1);
+		ds->slots[s] = ds_tag(h) | (uint32_t)(i + 1);
 	}
-	/* the tail of the arena holds only the zero padding of the last id */
-	return rc < 0 ? rc : 0;
+	return 0;
 }
 
 static void ds_index_free(struct dataset *ds)
@@ -582,7 +618,9 @@ int dataset_unlock(struct dataset *ds, const struct keys_secret *rcp, char *err,
 	ds_subkeys(ds->keys, ds->keys + 64);
 	sodium_memzero(ds->keys + 64, 32);
 	crypto_shorthash_keygen(ds->keys + 64);
-	rc = ds_index_build(ds, err, errlen);
+	rc = ds_ids_decrypt(ds, err, errlen);
+	if (rc == 0)
+		rc = ds_table_build(ds, err, errlen);
 	if (rc < 0) {
 		ds_index_free(ds);
 		return rc;
@@ -640,8 +678,8 @@ long dataset_find(const struct dataset *ds, const char *id, size_t len)
 
 	if (!ds->slots || len < 1 || len > DATASET_ID_MAX)
 		return -1;
-	s = ds_slot(ds, id, len);
-	return ds->slots[s] ? (long)ds->slots[s] - 1 : -1;
+	s = ds_slot(ds, ds_hash(ds, id, len), id, len);
+	return ds->slots[s] ? (long)(ds->slots[s] & DS_SLOT_REC) - 1 : -1;
 }
 
 static int ds_record_reserve(struct dataset_record *rec, size_t need)
