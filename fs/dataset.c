@@ -558,8 +558,8 @@ static int ds_table_build(struct dataset *ds, char *err, size_t errlen)
 		size_t len = ds->id_off[i + 1] - ds->id_off[i], s;
 		if (i + DS_AHEAD < ds->n) {
 			k = i + DS_AHEAD;
-			ring[k % DS_AHEAD] = ds_hash(ds, ds->ids + ds->id_off[k],
-						     ds->id_off[k + 1] - ds->id_off[k]);
+			ring[k % DS_AHEAD] =
+			    ds_hash(ds, ds->ids + ds->id_off[k], ds->id_off[k + 1] - ds->id_off[k]);
 			__builtin_prefetch(&ds->slots[ring[k % DS_AHEAD] & ds->mask]);
 		}
 		if (len == 0)
