@@ -18,10 +18,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DS_MAGIC       "PFSDATA2"
@@ -340,23 +343,69 @@ static size_t ds_unit_len(const struct dataset *ds, size_t i)
 	return 4 + (size_t)util_load_le32(ds->buf + ds->unit_off[i]);
 }
 
-/* Each present unit against its signed commitment. */
-static int ds_units_check(struct dataset *ds, const char *path, char *err, size_t errlen)
+/* Work over records [lo, hi), on a thread of its own or not; bad is the first
+ * record that failed (SIZE_MAX: none). */
+struct ds_job {
+	const struct dataset *ds;
+	size_t lo, hi, bad;
+	/* ids only: the job's own arena and the error of its first failure */
+	char *arena;
+	size_t cap, used;
+	int rc;
+	char err[256];
+};
+
+/* Run fn on [0, n) in two halves, the second on another thread when n is large
+ * enough for it to pay (the machines have 2 cores or more); with no thread, both
+ * halves run here. j[0] and j[1] are the halves. */
+static void ds_split(const struct dataset *ds, void *(*fn)(void *), struct ds_job j[2])
 {
+	pthread_t th;
+	size_t mid = ds->n >= 512 ? ds->n / 2 : ds->n;
+	bool threaded;
+
+	j[0] = (struct ds_job){.ds = ds, .lo = 0, .hi = mid, .bad = SIZE_MAX};
+	j[1] = (struct ds_job){.ds = ds, .lo = mid, .hi = ds->n, .bad = SIZE_MAX};
+	threaded = mid < ds->n && pthread_create(&th, NULL, fn, &j[1]) == 0;
+	fn(&j[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (mid < ds->n)
+		fn(&j[1]);
+}
+
+static void *ds_units_job(void *arg)
+{
+	struct ds_job *j = arg;
+	const struct dataset *ds = j->ds;
 	uint8_t d[32];
 
-	for (size_t i = 0; i < ds->n; i++) {
+	for (size_t i = j->lo; i < j->hi; i++) {
 		if (ds->unit_off[i] == UINT64_MAX)
 			continue;
 		crypto_generichash(d, 32, ds->buf + ds->unit_off[i], ds_unit_len(ds, i), NULL, 0);
 		if (sodium_memcmp(d, ds_entry(ds, i) + 4, 32) != 0) {
-			util_errf(err, errlen,
-				  "%s: record %zu (byte %llu): does not match its signed digest",
-				  path, i + 1, (unsigned long long)ds->unit_off[i]);
-			return -EBADMSG;
+			j->bad = i;
+			break;
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+/* Each present unit against its signed commitment (the bulk of the work of
+ * verifying: two threads). The first failing record is named. */
+static int ds_units_check(struct dataset *ds, const char *path, char *err, size_t errlen)
+{
+	struct ds_job j[2];
+	size_t bad;
+
+	ds_split(ds, ds_units_job, j);
+	bad = j[0].bad != SIZE_MAX ? j[0].bad : j[1].bad;
+	if (bad == SIZE_MAX)
+		return 0;
+	util_errf(err, errlen, "%s: record %zu (byte %llu): does not match its signed digest", path,
+		  bad + 1, (unsigned long long)ds->unit_off[bad]);
+	return -EBADMSG;
 }
 
 /* Magic (format 1 named), header length and header parse. */
@@ -382,6 +431,28 @@ static int ds_frame_parse(struct dataset *ds, const char *path, char *err, size_
 	return ds_header_parse(ds, path, err, errlen);
 }
 
+/* Every check of dataset_open on ds->buf. */
+static int ds_verify(struct dataset *ds, const char *path, const struct keys_public *issuer,
+		     char *err, size_t errlen)
+{
+	int rc = ds_frame_parse(ds, path, err, errlen);
+
+	if (rc == 0 && issuer)
+		rc = ds_signature_check(ds, path, issuer, err, errlen);
+	if (rc == 0)
+		rc = ds_manifest_check(ds, path, err, errlen);
+	if (rc == 0)
+		rc = ds_units_walk(ds, path, err, errlen);
+	if (rc == 0)
+		rc = ds_units_check(ds, path, err, errlen);
+	if (rc == 0) {
+		ds->signed_ok = issuer != NULL;
+		if (issuer)
+			ds->issuer = *issuer;
+	}
+	return rc;
+}
+
 int dataset_open(struct dataset **out, const char *path, const struct keys_public *issuer,
 		 char *err, size_t errlen)
 {
@@ -391,27 +462,52 @@ int dataset_open(struct dataset **out, const char *path, const struct keys_publi
 	*out = NULL;
 	if (!ds) {
 		util_errf(err, errlen, "%s: out of memory", path);
-		goto fail;
+		return rc;
 	}
+	/* a private copy: what was verified is what is served, whatever happens to
+	 * the file afterwards */
 	rc = util_read_file(path, &ds->buf, &ds->len, DS_FILE_MAX, err, errlen);
 	if (rc == 0)
-		rc = ds_frame_parse(ds, path, err, errlen);
-	if (rc == 0 && issuer)
-		rc = ds_signature_check(ds, path, issuer, err, errlen);
-	if (rc == 0)
-		rc = ds_manifest_check(ds, path, err, errlen);
-	if (rc == 0)
-		rc = ds_units_walk(ds, path, err, errlen);
-	if (rc == 0)
-		rc = ds_units_check(ds, path, err, errlen);
-	if (rc < 0)
-		goto fail;
-	ds->signed_ok = issuer != NULL;
-	if (issuer)
-		ds->issuer = *issuer;
+		rc = ds_verify(ds, path, issuer, err, errlen);
+	if (rc < 0) {
+		dataset_close(ds);
+		return rc;
+	}
 	*out = ds;
 	return 0;
-fail:
+}
+
+/* Verify a file this process just wrote and still holds open (fd), through a
+ * read-only mapping: it is our own temporary file, so the copy dataset_open
+ * makes would only cost time and memory. The mapping is gone when this returns. */
+static int ds_verify_written(int fd, const char *path, const struct keys_public *issuer, char *err,
+			     size_t errlen)
+{
+	struct dataset *ds = calloc(1, sizeof(*ds));
+	struct stat st;
+	int rc = 0;
+
+	if (!ds) {
+		util_errf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size < 12) {
+		rc = -EIO;
+		util_errf(err, errlen, "%s: not a protocolfs dataset (bad magic)", path);
+	} else {
+		ds->len = (size_t)st.st_size;
+		ds->buf = mmap(NULL, ds->len, PROT_READ, MAP_SHARED, fd, 0);
+		if (ds->buf == MAP_FAILED) {
+			rc = -errno;
+			ds->buf = NULL;
+			util_errf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		}
+	}
+	if (rc == 0)
+		rc = ds_verify(ds, path, issuer, err, errlen);
+	if (ds->buf)
+		munmap(ds->buf, ds->len);
+	ds->buf = NULL;
 	dataset_close(ds);
 	return rc;
 }
@@ -484,51 +580,92 @@ static int ds_id_open(const struct dataset *ds, size_t i, char *dst, char *err, 
 	return (int)len;
 }
 
-/* Make room for one more padded id in the arena (doubling; the old copy wiped). */
-static int ds_ids_room(struct dataset *ds, size_t used, size_t *cap)
+/* Make room for need more bytes in a sodium_malloc'ed arena (doubling; the old
+ * copy is wiped by sodium_free). */
+static int ds_arena_room(char **arena, size_t used, size_t need, size_t *cap)
 {
+	size_t nc = *cap;
 	char *nw;
 
-	if (used + DATASET_ID_MAX <= *cap)
+	if (used + need <= *cap)
 		return 0;
-	nw = sodium_malloc(*cap * 2);
+	while (nc < used + need)
+		nc *= 2;
+	nw = sodium_malloc(nc);
 	if (!nw)
 		return -ENOMEM;
-	memcpy(nw, ds->ids, used);
-	sodium_free(ds->ids);
-	ds->ids = nw;
-	*cap *= 2;
+	memcpy(nw, *arena, used);
+	sodium_free(*arena);
+	*arena = nw;
+	*cap = nc;
 	return 0;
 }
 
-/* Decrypt every present id once into the arena, in record order. */
+/* Decrypt the ids of [lo, hi) into the job's arena; id_off[i + 1] gets the end
+ * of record i's id, relative to the start of this job's arena. */
+static void *ds_ids_job(void *arg)
+{
+	struct ds_job *j = arg;
+	const struct dataset *ds = j->ds;
+
+	j->cap = (j->hi - j->lo) * 12 + DATASET_ID_MAX;
+	j->arena = sodium_malloc(j->cap);
+	if (!j->arena) {
+		j->rc = -ENOMEM;
+		j->bad = j->lo;
+		util_errf(j->err, sizeof(j->err), "out of memory");
+		return NULL;
+	}
+	for (size_t i = j->lo; i < j->hi; i++) {
+		if (ds->unit_off[i] != UINT64_MAX) {
+			int rc = ds_arena_room(&j->arena, j->used, DATASET_ID_MAX, &j->cap);
+			if (rc == 0)
+				rc = ds_id_open(ds, i, j->arena + j->used, j->err, sizeof(j->err));
+			else
+				util_errf(j->err, sizeof(j->err), "out of memory");
+			if (rc < 0) {
+				j->rc = rc;
+				j->bad = i;
+				return NULL;
+			}
+			j->used += (size_t)rc;
+		}
+		ds->id_off[i + 1] = (uint32_t)j->used;
+	}
+	return NULL;
+}
+
+/* Decrypt every present id once into one arena, in record order (two threads,
+ * each into an arena of its own, then joined). */
 static int ds_ids_decrypt(struct dataset *ds, char *err, size_t errlen)
 {
-	size_t cap = ds->npresent * 12 + DATASET_ID_MAX, used = 0;
+	struct ds_job j[2];
 	int rc = 0;
 
-	ds->ids = sodium_malloc(cap);
 	ds->id_off = sodium_malloc((ds->n + 1) * sizeof(uint32_t));
-	if (!ds->ids || !ds->id_off) {
+	if (!ds->id_off) {
 		util_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	ds->id_off[0] = 0;
-	for (size_t i = 0; i < ds->n; i++) {
-		if (ds->unit_off[i] != UINT64_MAX) {
-			if (ds_ids_room(ds, used, &cap) < 0) {
-				util_errf(err, errlen, "out of memory");
-				return -ENOMEM;
-			}
-			rc = ds_id_open(ds, i, ds->ids + used, err, errlen);
-			if (rc < 0)
-				return rc;
-			used += (size_t)rc;
-		}
-		ds->id_off[i + 1] = (uint32_t)used;
+	ds_split(ds, ds_ids_job, j);
+	if (j[0].rc < 0 || j[1].rc < 0) {
+		util_errf(err, errlen, "%s", j[0].rc < 0 ? j[0].err : j[1].err);
+		rc = j[0].rc < 0 ? j[0].rc : j[1].rc;
+	} else if (j[1].used) {
+		rc = ds_arena_room(&j[0].arena, j[0].used, j[1].used, &j[0].cap);
+		if (rc < 0)
+			util_errf(err, errlen, "out of memory");
 	}
-	/* the tail of the arena holds only the zero padding of the last id */
-	return 0;
+	if (rc == 0 && j[1].used) {
+		memcpy(j[0].arena + j[0].used, j[1].arena, j[1].used);
+		for (size_t i = j[1].lo; i < j[1].hi; i++)
+			ds->id_off[i + 1] += (uint32_t)j[0].used;
+	}
+	/* the tail of an arena holds only the zero padding of its last id */
+	ds->ids = j[0].arena;
+	sodium_free(j[1].arena);
+	return rc;
 }
 
 /* The hash table over the decrypted ids; a repeated id is refused. The hashes
@@ -853,7 +990,6 @@ static int ds_sink_open(struct ds_sink *s, struct util_out *o, const char *path,
 /* Flush, re-read and verify the temp file, then rename it into place. */
 static int ds_sink_commit(struct ds_sink *s, const struct keys_public *issuer, bool overwrite)
 {
-	struct dataset *check = NULL;
 	char msg[512];
 	int rc = ds_sink_flush(s);
 
@@ -864,11 +1000,10 @@ static int ds_sink_commit(struct ds_sink *s, const struct keys_public *issuer, b
 		util_errf(s->err, s->errlen, "%s: fsync failed: %s", s->o->path, strerror(errno));
 	}
 	if (rc == 0) {
-		rc = dataset_open(&check, s->o->tmp, issuer, msg, sizeof(msg));
+		rc = ds_verify_written(s->o->fd, s->o->tmp, issuer, msg, sizeof(msg));
 		if (rc < 0)
 			util_errf(s->err, s->errlen, "%s: the written file does not verify: %s",
 				  s->o->path, msg);
-		dataset_close(check);
 	}
 	if (rc == 0)
 		return util_out_commit(s->o, overwrite, s->err, s->errlen);
@@ -1103,17 +1238,27 @@ static const uint8_t *ds_wid(const struct dataset_writer *w, uint32_t ref)
 	return w->idblk[ref / DS_IDBLOCK] + ref % DS_IDBLOCK;
 }
 
-static size_t ds_wslot(const struct dataset_writer *w, const char *id, size_t len)
+static uint64_t ds_whash(const struct dataset_writer *w, const char *id, size_t len)
 {
 	uint8_t h[crypto_shorthash_BYTES];
-	size_t mask = w->nslots - 1, s;
 
 	crypto_shorthash(h, (const uint8_t *)id, len, w->key + 64);
-	for (s = (size_t)util_load_le64(h) & mask;; s = (s + 1) & mask) {
+	return util_load_le64(h);
+}
+
+/* Slots as in the reader: record index + 1 in the low 24 bits, a hash tag above. */
+static size_t ds_wslot(const struct dataset_writer *w, uint64_t h, const char *id, size_t len)
+{
+	size_t mask = w->nslots - 1, s;
+
+	for (s = (size_t)h & mask;; s = (s + 1) & mask) {
+		uint32_t v = w->slots[s];
 		const uint8_t *e;
-		if (!w->slots[s])
+		if (!v)
 			return s;
-		e = ds_wid(w, w->recs[w->slots[s] - 1].idref);
+		if ((v & ~DS_SLOT_REC) != ds_tag(h))
+			continue;
+		e = ds_wid(w, w->recs[(v & DS_SLOT_REC) - 1].idref);
 		if (e[0] == len && memcmp(e + 1, id, len) == 0)
 			return s;
 	}
@@ -1135,8 +1280,9 @@ static int ds_wtable_grow(struct dataset_writer *w)
 	w->nslots = ns;
 	for (size_t s = 0; s < on; s++)
 		if (old[s]) {
-			const uint8_t *e = ds_wid(w, w->recs[old[s] - 1].idref);
-			w->slots[ds_wslot(w, (const char *)e + 1, e[0])] = old[s];
+			const uint8_t *e = ds_wid(w, w->recs[(old[s] & DS_SLOT_REC) - 1].idref);
+			uint64_t h = ds_whash(w, (const char *)e + 1, e[0]);
+			w->slots[ds_wslot(w, h, (const char *)e + 1, e[0])] = old[s];
 		}
 	sodium_free(old);
 	return 0;
@@ -1147,15 +1293,18 @@ static int ds_wid_add(struct dataset_writer *w, const char *id, size_t idlen, ui
 {
 	size_t s, blk = w->idused / DS_IDBLOCK;
 
+	uint64_t h;
+
 	if ((w->n + 1) * 2 > w->nslots && ds_wtable_grow(w) < 0)
 		return -ENOMEM;
-	s = ds_wslot(w, id, idlen);
+	h = ds_whash(w, id, idlen);
+	s = ds_wslot(w, h, id, idlen);
 	if (w->slots[s]) {
 		if (w->dup == SIZE_MAX) {
-			w->dup_first = w->slots[s] - 1;
+			w->dup_first = (w->slots[s] & DS_SLOT_REC) - 1;
 			w->dup = w->n;
 		}
-		*ref = w->recs[w->slots[s] - 1].idref;
+		*ref = w->recs[(w->slots[s] & DS_SLOT_REC) - 1].idref;
 		return 0;
 	}
 	if (w->idused + 1 + idlen > w->nidblk * DS_IDBLOCK) {
@@ -1172,7 +1321,7 @@ static int ds_wid_add(struct dataset_writer *w, const char *id, size_t idlen, ui
 	w->idblk[blk][w->idused % DS_IDBLOCK] = (uint8_t)idlen;
 	memcpy(w->idblk[blk] + w->idused % DS_IDBLOCK + 1, id, idlen);
 	w->idused += 1 + idlen;
-	w->slots[s] = (uint32_t)(w->n + 1);
+	w->slots[s] = ds_tag(h) | (uint32_t)(w->n + 1);
 	return 0;
 }
 
