@@ -608,7 +608,9 @@ static void *ds_ids_job(void *arg)
 	struct ds_job *j = arg;
 	const struct dataset *ds = j->ds;
 
-	j->cap = (j->hi - j->lo) * 12 + DATASET_ID_MAX;
+	/* the first half's arena will receive the second's: sized for all ids of
+	 * about 11 bytes (grown if they are longer), so that joining copies once */
+	j->cap = (j->lo == 0 ? ds->n : j->hi - j->lo) * 12 + DATASET_ID_MAX;
 	j->arena = sodium_malloc(j->cap);
 	if (!j->arena) {
 		j->rc = -ENOMEM;

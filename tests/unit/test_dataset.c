@@ -362,6 +362,71 @@ TEST(index_out_of_range)
 	dataset_close(ds);
 }
 
+/* The file order of the records says nothing of the ids or of the add order:
+ * 200 ids added in ascending order come out as a random permutation (about 100
+ * ascending neighbours and 1 fixed point expected; sorted would be 199 and 200;
+ * the bounds fail by chance with p < 1e-9). */
+TEST(record_order_random)
+{
+	struct dataset_terms t;
+	struct dataset_writer *w = NULL;
+	struct dataset *ds = NULL;
+	const char *v[3] = {"x", "y", "z"};
+	size_t lens[3] = {1, 1, 1}, d1, d2, asc = 0, fixed = 0, found = 0;
+	char err[512], out[600], id[8], prev[8] = "";
+
+	terms_fill(&t);
+	snprintf(out, sizeof(out), "%s/order.pfs", dir);
+	CHECK_INT(dataset_writer_new(&w, &t, &rcp_pub, out, err, sizeof(err)), 0);
+	for (int i = 0; w && i < 200; i++) {
+		snprintf(id, sizeof(id), "R%03d", i);
+		CHECK_INT(dataset_writer_add(w, id, 4, 19000, v, lens, err, sizeof(err)), 0);
+	}
+	if (w)
+		CHECK_INT(dataset_writer_finish(w, &iss, true, &d1, &d2, err, sizeof(err)), 0);
+	dataset_writer_free(w);
+	CHECK_INT(dataset_open(&ds, out, &iss_pub, err, sizeof(err)), 0);
+	if (!ds)
+		return;
+	CHECK_INT(dataset_unlock(ds, &rcp, err, sizeof(err)), 0);
+	for (size_t i = 0; i < dataset_count(ds); i++) {
+		size_t il;
+		const char *p = dataset_record_id(ds, i, &il);
+		snprintf(id, sizeof(id), "%.*s", (int)il, p);
+		snprintf(err, sizeof(err), "R%03zu", i);
+		fixed += strcmp(id, err) == 0;
+		asc += i > 0 && strcmp(prev, id) < 0;
+		found += dataset_find(ds, id, il) == (long)i;
+		memcpy(prev, id, sizeof(id));
+	}
+	CHECK_INT(found, 200);
+	CHECK(fixed < 12);
+	CHECK(asc > 60 && asc < 140);
+	if (fixed >= 12 || asc <= 60 || asc >= 140)
+		printf("  %zu fixed points, %zu ascending neighbours\n", fixed, asc);
+	dataset_close(ds);
+}
+
+/* A format 1 file (the committed fixture) is refused by name, with or without
+ * the issuer's key: there is one reader, for format 2. */
+TEST(format1_refused)
+{
+	const char *f1 = "tests/fixtures/dataset/format1.pfs";
+	struct dataset *ds = NULL;
+	char err[512], want[600];
+
+	snprintf(want, sizeof(want),
+		 "%s: dataset format 1 is no longer read (this protocolfs reads format 2): ask "
+		 "the issuer to seal it again",
+		 f1);
+	CHECK_INT(dataset_open(&ds, f1, &iss_pub, err, sizeof(err)), -EPROTONOSUPPORT);
+	CHECK_STR(err, want);
+	CHECK(ds == NULL);
+	CHECK_INT(dataset_open(&ds, f1, NULL, err, sizeof(err)), -EPROTONOSUPPORT);
+	CHECK_STR(err, want);
+	dataset_close(ds);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -375,6 +440,8 @@ int main(void)
 	RUN(every_flip_and_truncation_refused);
 	RUN(index_without_unlock);
 	RUN(index_out_of_range);
+	RUN(format1_refused);
+	RUN(record_order_random);
 	keys_secret_free(&iss);
 	keys_secret_free(&rcp);
 	keys_secret_free(&other_rcp);
