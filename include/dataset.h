@@ -73,6 +73,10 @@ int dataset_writer_new(struct dataset_writer **w, const struct dataset_terms *t,
 		       const struct keys_public *recipient, const char *path, char *err,
 		       size_t errlen);
 
+/* How much ciphertext the writer may hold in memory before it spills to its
+ * temporary file (default 128 MiB; 0 spills everything, for tests). */
+void dataset_writer_set_budget(struct dataset_writer *w, size_t bytes);
+
 /* Add one record: values[i] of lens[i] bytes for t->fields[i]. The id must pass
  * dataset_id_check. Returns 0 or a negative errno. A repeated id is not an error
  * here: dataset_writer_finish reports the first one. */
