@@ -71,7 +71,7 @@ struct dataset {
 	char *ids;
 	uint32_t *id_off;
 	uint32_t *slots;
-	size_t mask;
+	size_t nslots; /* 1.5 x the present records: at most two thirds full */
 };
 
 int dataset_id_check(const char *id, size_t len)
@@ -348,9 +348,11 @@ static size_t ds_unit_len(const struct dataset *ds, size_t i)
 struct ds_job {
 	const struct dataset *ds;
 	size_t lo, hi, bad;
-	/* ids only: the job's own arena and the error of its first failure */
+	/* ids only: where the job writes ids (cap bytes; grown only when grow is
+	 * set, the arena then being ds->ids'), and the error of its first failure */
 	char *arena;
 	size_t cap, used;
+	bool grow;
 	int rc;
 	char err[256];
 };
@@ -358,19 +360,26 @@ struct ds_job {
 /* Run fn on [0, n) in two halves, the second on another thread when n is large
  * enough for it to pay (the machines have 2 cores or more); with no thread, both
  * halves run here. j[0] and j[1] are the halves. */
-static void ds_split(const struct dataset *ds, void *(*fn)(void *), struct ds_job j[2])
+static void ds_halves(const struct dataset *ds, struct ds_job j[2])
 {
-	pthread_t th;
 	size_t mid = ds->n >= 512 ? ds->n / 2 : ds->n;
-	bool threaded;
 
 	j[0] = (struct ds_job){.ds = ds, .lo = 0, .hi = mid, .bad = SIZE_MAX};
 	j[1] = (struct ds_job){.ds = ds, .lo = mid, .hi = ds->n, .bad = SIZE_MAX};
-	threaded = mid < ds->n && pthread_create(&th, NULL, fn, &j[1]) == 0;
+}
+
+/* Run fn on j[0] here and on j[1] on a thread of its own (here too when j[1] is
+ * empty or no thread can be had). */
+static void ds_run(void *(*fn)(void *), struct ds_job j[2])
+{
+	pthread_t th;
+	bool threaded;
+
+	threaded = j[1].lo < j[1].hi && pthread_create(&th, NULL, fn, &j[1]) == 0;
 	fn(&j[0]);
 	if (threaded)
 		pthread_join(th, NULL);
-	else if (mid < ds->n)
+	else if (j[1].lo < j[1].hi)
 		fn(&j[1]);
 }
 
@@ -399,7 +408,8 @@ static int ds_units_check(struct dataset *ds, const char *path, char *err, size_
 	struct ds_job j[2];
 	size_t bad;
 
-	ds_split(ds, ds_units_job, j);
+	ds_halves(ds, j);
+	ds_run(ds_units_job, j);
 	bad = j[0].bad != SIZE_MAX ? j[0].bad : j[1].bad;
 	if (bad == SIZE_MAX)
 		return 0;
@@ -536,12 +546,18 @@ static uint32_t ds_tag(uint64_t h)
 	return (uint32_t)(h >> 56) << 24;
 }
 
+/* The first slot to probe: the low 32 bits of h scaled to [0, nslots). */
+static size_t ds_home(uint64_t h, size_t nslots)
+{
+	return (size_t)(((h & 0xffffffffu) * (uint64_t)nslots) >> 32);
+}
+
 /* Slot of id (hash h): the record's slot, or the empty slot where it would go. */
 static size_t ds_slot(const struct dataset *ds, uint64_t h, const char *id, size_t len)
 {
-	size_t s = (size_t)h & ds->mask;
+	size_t s = ds_home(h, ds->nslots);
 
-	for (;; s = (s + 1) & ds->mask) {
+	for (;; s = s + 1 == ds->nslots ? 0 : s + 1) {
 		uint32_t v = ds->slots[s], r = v & DS_SLOT_REC;
 		if (v == 0)
 			return s;
@@ -602,25 +618,20 @@ static int ds_arena_room(char **arena, size_t used, size_t need, size_t *cap)
 }
 
 /* Decrypt the ids of [lo, hi) into the job's arena; id_off[i + 1] gets the end
- * of record i's id, relative to the start of this job's arena. */
+ * of record i's id, relative to the start of the job's arena. -ENOSPC when the
+ * arena is full and may not grow. */
 static void *ds_ids_job(void *arg)
 {
 	struct ds_job *j = arg;
 	const struct dataset *ds = j->ds;
 
-	/* the first half's arena will receive the second's: sized for all ids of
-	 * about 11 bytes (grown if they are longer), so that joining copies once */
-	j->cap = (j->lo == 0 ? ds->n : j->hi - j->lo) * 12 + DATASET_ID_MAX;
-	j->arena = sodium_malloc(j->cap);
-	if (!j->arena) {
-		j->rc = -ENOMEM;
-		j->bad = j->lo;
-		util_errf(j->err, sizeof(j->err), "out of memory");
-		return NULL;
-	}
 	for (size_t i = j->lo; i < j->hi; i++) {
 		if (ds->unit_off[i] != UINT64_MAX) {
-			int rc = ds_arena_room(&j->arena, j->used, DATASET_ID_MAX, &j->cap);
+			int rc = 0;
+			if (j->used + DATASET_ID_MAX > j->cap)
+				rc = j->grow ? ds_arena_room(&j->arena, j->used, DATASET_ID_MAX,
+							     &j->cap)
+					     : -ENOSPC;
 			if (rc == 0)
 				rc = ds_id_open(ds, i, j->arena + j->used, j->err, sizeof(j->err));
 			else
@@ -637,36 +648,53 @@ static void *ds_ids_job(void *arg)
 	return NULL;
 }
 
-/* Decrypt every present id once into one arena, in record order (two threads,
- * each into an arena of its own, then joined). */
+/* Decrypt every present id once into one arena, in record order: two threads,
+ * each into its own part of one arena sized for ids of about 11 bytes, the second
+ * part then moved down against the first. When a part turns out too small (long
+ * ids), everything is done again on one thread with an arena that grows. */
 static int ds_ids_decrypt(struct dataset *ds, char *err, size_t errlen)
 {
 	struct ds_job j[2];
+	size_t first = 0, cap = ds->npresent * 12 + 2 * DATASET_ID_MAX, base;
 	int rc = 0;
 
 	ds->id_off = sodium_malloc((ds->n + 1) * sizeof(uint32_t));
-	if (!ds->id_off) {
+	ds->ids = sodium_malloc(cap);
+	if (!ds->id_off || !ds->ids) {
 		util_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	ds->id_off[0] = 0;
-	ds_split(ds, ds_ids_job, j);
+	ds_halves(ds, j);
+	for (size_t i = 0; i < j[0].hi; i++)
+		first += ds->unit_off[i] != UINT64_MAX;
+	base = first * 12 + DATASET_ID_MAX;
+	j[0].arena = ds->ids;
+	j[0].cap = base;
+	j[1].arena = ds->ids + base;
+	j[1].cap = cap - base;
+	ds_run(ds_ids_job, j);
+	if (j[0].rc == -ENOSPC || j[1].rc == -ENOSPC) {
+		sodium_memzero(ds->ids, cap);
+		j[0] = (struct ds_job){.ds = ds, .lo = 0, .hi = ds->n, .bad = SIZE_MAX};
+		j[0].arena = ds->ids;
+		j[0].cap = cap;
+		j[0].grow = true;
+		j[1] = (struct ds_job){.ds = ds};
+		ds_ids_job(&j[0]);
+		ds->ids = j[0].arena;
+	}
 	if (j[0].rc < 0 || j[1].rc < 0) {
 		util_errf(err, errlen, "%s", j[0].rc < 0 ? j[0].err : j[1].err);
-		rc = j[0].rc < 0 ? j[0].rc : j[1].rc;
-	} else if (j[1].used) {
-		rc = ds_arena_room(&j[0].arena, j[0].used, j[1].used, &j[0].cap);
-		if (rc < 0)
-			util_errf(err, errlen, "out of memory");
+		return j[0].rc < 0 ? j[0].rc : j[1].rc;
 	}
-	if (rc == 0 && j[1].used) {
-		memcpy(j[0].arena + j[0].used, j[1].arena, j[1].used);
+	if (j[1].used) {
+		memmove(ds->ids + j[0].used, ds->ids + base, j[1].used);
 		for (size_t i = j[1].lo; i < j[1].hi; i++)
 			ds->id_off[i + 1] += (uint32_t)j[0].used;
+		/* no second copy of an id stays behind the moved part */
+		sodium_memzero(ds->ids + j[0].used + j[1].used, base - j[0].used);
 	}
-	/* the tail of an arena holds only the zero padding of its last id */
-	ds->ids = j[0].arena;
-	sodium_free(j[1].arena);
 	return rc;
 }
 
@@ -676,12 +704,10 @@ static int ds_ids_decrypt(struct dataset *ds, char *err, size_t errlen)
 #define DS_AHEAD 16
 static int ds_table_build(struct dataset *ds, char *err, size_t errlen)
 {
-	size_t nslots = 16, i, k;
+	size_t nslots = ds->npresent + ds->npresent / 2 + 16, i, k;
 	uint64_t ring[DS_AHEAD];
 
-	while (nslots < 2 * ds->npresent)
-		nslots *= 2;
-	ds->mask = nslots - 1;
+	ds->nslots = nslots;
 	ds->slots = sodium_malloc(nslots * sizeof(uint32_t));
 	if (!ds->slots) {
 		util_errf(err, errlen, "out of memory");
@@ -690,7 +716,7 @@ static int ds_table_build(struct dataset *ds, char *err, size_t errlen)
 	memset(ds->slots, 0, nslots * sizeof(uint32_t));
 	for (k = 0; k < DS_AHEAD && k < ds->n; k++) {
 		ring[k] = ds_hash(ds, ds->ids + ds->id_off[k], ds->id_off[k + 1] - ds->id_off[k]);
-		__builtin_prefetch(&ds->slots[ring[k] & ds->mask]);
+		__builtin_prefetch(&ds->slots[ds_home(ring[k], nslots)]);
 	}
 	for (i = 0; i < ds->n; i++) {
 		uint64_t h = ring[i % DS_AHEAD];
@@ -699,7 +725,7 @@ static int ds_table_build(struct dataset *ds, char *err, size_t errlen)
 			k = i + DS_AHEAD;
 			ring[k % DS_AHEAD] =
 			    ds_hash(ds, ds->ids + ds->id_off[k], ds->id_off[k + 1] - ds->id_off[k]);
-			__builtin_prefetch(&ds->slots[ring[k % DS_AHEAD] & ds->mask]);
+			__builtin_prefetch(&ds->slots[ds_home(ring[k % DS_AHEAD], nslots)]);
 		}
 		if (len == 0)
 			continue; /* purged */

@@ -457,6 +457,56 @@ TEST(spool_round_trip)
 	dataset_close(ds);
 }
 
+/* The index over many records (two threads decrypt the ids): 600 short ids, and
+ * 600 of 64 bytes, more than the arena's first guess (it grows). Every id is
+ * found at its record, and none that is not there. */
+static void index_many(size_t idlen)
+{
+	struct dataset_terms t;
+	struct dataset_writer *w = NULL;
+	struct dataset *ds = NULL;
+	const char *v[3] = {"x", "y", "z"};
+	size_t lens[3] = {1, 1, 1}, d1, d2, found = 0;
+	char err[512], out[600], id[DATASET_ID_MAX + 1];
+
+	terms_fill(&t);
+	snprintf(out, sizeof(out), "%s/many.pfs", dir);
+	CHECK_INT(dataset_writer_new(&w, &t, &rcp_pub, out, err, sizeof(err)), 0);
+	for (int i = 0; w && i < 600; i++) {
+		snprintf(id, sizeof(id), "M%0*d", (int)idlen - 1, i);
+		CHECK_INT(dataset_writer_add(w, id, idlen, 19000, v, lens, err, sizeof(err)), 0);
+	}
+	if (w)
+		CHECK_INT(dataset_writer_finish(w, &iss, true, &d1, &d2, err, sizeof(err)), 0);
+	dataset_writer_free(w);
+	CHECK_INT(dataset_open(&ds, out, &iss_pub, err, sizeof(err)), 0);
+	if (!ds)
+		return;
+	CHECK_INT(dataset_unlock(ds, &rcp, err, sizeof(err)), 0);
+	for (int i = 0; i < 600; i++) {
+		size_t il = 0;
+		long k;
+		snprintf(id, sizeof(id), "M%0*d", (int)idlen - 1, i);
+		k = dataset_find(ds, id, idlen);
+		found += k >= 0 && dataset_record_id(ds, (size_t)k, &il) && il == idlen &&
+			 memcmp(dataset_record_id(ds, (size_t)k, &il), id, idlen) == 0;
+	}
+	CHECK_INT(found, 600);
+	snprintf(id, sizeof(id), "M%0*d", (int)idlen - 1, 600);
+	CHECK_INT(dataset_find(ds, id, idlen), -1);
+	dataset_close(ds);
+}
+
+TEST(index_many_short_ids)
+{
+	index_many(6);
+}
+
+TEST(index_many_long_ids)
+{
+	index_many(DATASET_ID_MAX);
+}
+
 /* A format 1 file (the committed fixture) is refused by name, with or without
  * the issuer's key: there is one reader, for format 2. */
 TEST(format1_refused)
@@ -493,6 +543,8 @@ int main(void)
 	RUN(format1_refused);
 	RUN(record_order_random);
 	RUN(spool_round_trip);
+	RUN(index_many_short_ids);
+	RUN(index_many_long_ids);
 	keys_secret_free(&iss);
 	keys_secret_free(&rcp);
 	keys_secret_free(&other_rcp);
