@@ -1609,6 +1609,7 @@ static void ds_writer_forget_ids(struct dataset_writer *w)
 	w->nidblk = 0;
 	sodium_free(w->slots);
 	w->slots = NULL;
+	w->nslots = 0;
 }
 
 int dataset_writer_finish(struct dataset_writer *w, const struct keys_secret *issuer,
