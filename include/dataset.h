@@ -4,9 +4,10 @@
  * Properties (DESIGN.md "Sealed dataset"; byte layout in README.md, "Dataset format",
  * format 2):
  *  - nothing identifiable at rest: each record is one ciphertext unit (its own
- *    random nonce; the id, zero-padded to 64 bytes, and the values, padded to a
- *    multiple of 32 bytes, each XChaCha20-Poly1305 under a key derived from a
- *    random file key sealed to the recipient's X25519 key); the records are in a
+ *    random nonce; the id, zero-padded to 64 bytes, under ChaCha20-Poly1305 (IETF,
+ *    the nonce's first 12 bytes), and the values, padded to a multiple of 32
+ *    bytes, under XChaCha20-Poly1305, each with a key derived from a random file
+ *    key sealed to the recipient's X25519 key); the records are in a
  *    random order; the manifest holds per record only shared_on and a commitment
  *    (BLAKE2b-256 of the unit), never an id or anything computed from one alone;
  *  - authentic: one Ed25519 signature covers the header, which holds the BLAKE2b

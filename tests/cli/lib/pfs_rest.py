@@ -182,9 +182,9 @@ def decrypt(keyfile, path, out):
         nonce = u[4:28]
         pid = ctypes.create_string_buffer(64)
         ad = uuid + serial
-        if lib.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        if lib.crypto_aead_chacha20poly1305_ietf_decrypt(
                 pid, None, None, u[28:108], ctypes.c_ulonglong(80), ad,
-                ctypes.c_ulonglong(len(ad)), nonce, idk) != 0:
+                ctypes.c_ulonglong(len(ad)), nonce[:12], idk) != 0:
             sys.exit(f"pfs_rest.py: record {i + 1}: id does not decrypt")
         pid = pid.raw.rstrip(b"\0")
         body = u[108:]
