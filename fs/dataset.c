@@ -32,7 +32,7 @@
 #define DS_SIG_CONTEXT "protocolfs dataset signature v2"
 #define DS_KDF_CONTEXT "pfsdata2" /* subkey 1: ids, subkey 2: bodies */
 #define DS_VERSION     2
-#define DS_SUITE       1 /* Ed25519, X25519 sealed box, XChaCha20-Poly1305, BLAKE2b-256 */
+#define DS_SUITE       1 /* Ed25519, X25519 sealed box, XChaCha20- and ChaCha20-Poly1305, BLAKE2b */
 #define DS_HDR_FIXED   180
 #define DS_HDR_MAX     65536
 #define DS_ENTRY       36 /* i32 shared_on, commitment[32] */
