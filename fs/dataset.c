@@ -1572,7 +1572,8 @@ static int ds_bucket_read(struct dataset_writer *w, unsigned k, uint8_t **buf, s
 	}
 	if (got + w->b[k].len != w->b[k].total)
 		return -EIO;
-	memcpy(*buf + got, w->b[k].buf, w->b[k].len);
+	if (w->b[k].len) /* an empty bucket may have no buffer yet (*buf NULL) */
+		memcpy(*buf + got, w->b[k].buf, w->b[k].len);
 	return 0;
 }
 
