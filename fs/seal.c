@@ -1,8 +1,9 @@
 /* seal.c — protocol definition + CSV export -> dataset writer (see seal.h).
  *
- * Every refusal happens before anything is written: the writer builds the file in
- * memory and only dataset_writer_finish touches the disk (temp file, verify,
- * rename). Messages name positions, never values: the CSV holds personal data. */
+ * Every refusal happens before anything is written: the writer streams ciphertext
+ * to an unlinked temporary file and only dataset_writer_finish creates the output
+ * (temp file, verify, rename). Messages name positions, never values: the CSV
+ * holds personal data. */
 #include "seal.h"
 #include "clock.h"
 #include "csv.h"
@@ -393,7 +394,7 @@ int seal_run(const struct seal_args *a, size_t *nrecords, char *err, size_t errl
 		goto out;
 	p.terms.serial = a->serial;
 	p.terms.issued_at = clock_now();
-	rc = dataset_writer_new(&c.w, &p.terms, &rcp, err, errlen);
+	rc = dataset_writer_new(&c.w, &p.terms, &rcp, a->out, err, errlen);
 	if (rc == 0)
 		rc = csv_open(&r, a->csv, err, errlen);
 	if (rc == 0)
@@ -401,7 +402,7 @@ int seal_run(const struct seal_args *a, size_t *nrecords, char *err, size_t errl
 	csv_close(r); /* wipes the plaintext export before the slow part */
 	if (rc < 0)
 		goto out;
-	rc = dataset_writer_finish(c.w, &iss, a->out, a->force, &d1, &d2, err, errlen);
+	rc = dataset_writer_finish(c.w, &iss, a->force, &d1, &d2, err, errlen);
 	if (rc == -EEXIST && d2 < c.n)
 		util_errf(err, errlen, "%s:%u:%d: duplicate id (first on line %u)", a->csv,
 			  c.lines[d2], c.map.id_col + 1, c.lines[d1]);

@@ -35,11 +35,13 @@ after=$(date -u +%s)
 SIZE=$(stat -c %s d.pfs)
 HL=$(le32 d.pfs 8)           # header length (doc: magic[8] hlen u32le header sig[64] ...)
 SIG=$((12 + HL))             # offset of the signature
-MAN=$((SIG + 64))            # manifest: 3 entries of 105 bytes, then 3 flag bytes
-BODY=$((MAN + 3 * 106))      # first record body
-BL1=$(le32 d.pfs $((MAN + 69)))
-BL2=$(le32 d.pfs $((MAN + 105 + 69)))
-REC2=$((BODY + BL1))         # second record body (ids sorted: D-2021-0002)
+MAN=$((SIG + 64))            # manifest: 3 entries of 36 bytes (shared_on, commitment), then 3 flag bytes
+REC1=$((MAN + 3 * 37))       # the first record's unit: u32 length of the rest, nonce, id, values
+UL1=$((4 + $(le32 d.pfs $REC1)))
+REC2=$((REC1 + UL1))
+UL2=$((4 + $(le32 d.pfs $REC2)))
+REC3=$((REC2 + UL2))
+UL3=$((4 + $(le32 d.pfs $REC3)))
 
 REPORT="dataset:    d.pfs
 protocol:   AGII-MECHELEN-AMIF507
@@ -115,26 +117,33 @@ cp d.pfs h4.pfs && flip_byte h4.pfs $((12 + 100)) # the sealed file key
 damaged "header byte flipped (sealed file key)" h4.pfs "h4.pfs: issuer signature does not verify (header altered)"
 cp d.pfs h5.pfs && flip_byte h5.pfs $((SIG + 10))
 damaged "signature byte flipped" h5.pfs "h5.pfs: issuer signature does not verify (header altered)"
-cp d.pfs m1.pfs && flip_byte m1.pfs $((MAN + 105 + 80)) # a body digest in the manifest
-damaged "index byte flipped (a record digest)" m1.pfs "m1.pfs: index does not match the signed header (altered)"
-cp d.pfs m2.pfs && flip_byte m2.pfs $((MAN + 2)) # a record id
-damaged "index byte flipped (a record id)" m2.pfs "m2.pfs: index does not match the signed header (altered)"
-cp d.pfs b2.pfs && flip_byte b2.pfs $((REC2 + BL2 / 2))
-damaged "record body byte flipped: names the record" b2.pfs \
-	"b2.pfs: record 2 (byte $REC2): body does not match its signed digest"
+cp d.pfs m1.pfs && flip_byte m1.pfs $((MAN + 36 + 20)) # a record's commitment in the manifest
+damaged "index byte flipped (a record commitment)" m1.pfs "m1.pfs: index does not match the signed header (altered)"
+cp d.pfs m2.pfs && flip_byte m2.pfs $((MAN + 1)) # a shared_on date
+damaged "index byte flipped (a shared_on date)" m2.pfs "m2.pfs: index does not match the signed header (altered)"
+cp d.pfs b2.pfs && flip_byte b2.pfs $((REC2 + UL2 / 2))
+damaged "record byte flipped: names the record" b2.pfs \
+	"b2.pfs: record 2 (byte $REC2): does not match its signed digest"
+cp d.pfs b4.pfs && flip_byte b4.pfs $((REC1 + 40)) # the first record's encrypted id
+damaged "encrypted id byte flipped: names the record" b4.pfs \
+	"b4.pfs: record 1 (byte $REC1): does not match its signed digest"
 cp d.pfs b3.pfs && flip_byte b3.pfs $((SIZE - 1))
 damaged "last byte flipped: names the last record" b3.pfs \
-	"b3.pfs: record 3 (byte $((REC2 + BL2))): body does not match its signed digest"
-cp d.pfs f1.pfs && flip_byte f1.pfs $((MAN + 3 * 105 + 1)) # present flag 1 -> 0, body still there
-damaged "a present flag cleared, the body left in place" f1.pfs \
-	"f1.pfs: file is $SIZE bytes, the index says $((SIZE - BL2)) (extended)"
-cp d.pfs f2.pfs && printf '\002' | dd of=f2.pfs bs=1 seek=$((MAN + 3 * 105)) conv=notrunc status=none
+	"b3.pfs: record 3 (byte $REC3): does not match its signed digest"
+cp d.pfs l1.pfs && printf '\377\377' | dd of=l1.pfs bs=1 seek=$((REC2 + 2)) conv=notrunc status=none
+damaged "a record length out of bounds" l1.pfs "l1.pfs: record 2 (byte $REC2): malformed record length"
+cp d.pfs f1.pfs && flip_byte f1.pfs $((MAN + 3 * 36 + 1)) # present flag 1 -> 0, the unit still there
+damaged "a present flag cleared, the record left in place" f1.pfs \
+	"f1.pfs: file is $SIZE bytes, the records end at byte $((SIZE - UL3)) (extended)"
+cp d.pfs f2.pfs && printf '\002' | dd of=f2.pfs bs=1 seek=$((MAN + 3 * 36)) conv=notrunc status=none
 damaged "a flag byte that is neither 0 nor 1" f2.pfs "f2.pfs: record 1: malformed index entry"
 
 head -c $((SIZE - 1)) d.pfs >t1.pfs
-damaged "truncated by one byte" t1.pfs "t1.pfs: file is $((SIZE - 1)) bytes, the index says $SIZE (truncated)"
-head -c $((BODY + 5)) d.pfs >t2.pfs
-damaged "truncated in the first record" t2.pfs "t2.pfs: file is $((BODY + 5)) bytes, the index says $SIZE (truncated)"
+damaged "truncated by one byte" t1.pfs "t1.pfs: record 3 (byte $REC3): truncated (the file ends inside it)"
+head -c $((REC1 + 5)) d.pfs >t2.pfs
+damaged "truncated in the first record" t2.pfs "t2.pfs: record 1 (byte $REC1): truncated (the file ends inside it)"
+head -c $((REC1 + 2)) d.pfs >t7.pfs
+damaged "truncated in the first record's length" t7.pfs "t7.pfs: record 1 (byte $REC1): truncated (the file ends inside it)"
 head -c $((MAN + 50)) d.pfs >t3.pfs
 damaged "truncated in the index" t3.pfs "t3.pfs: truncated: the index ends beyond the end of the file"
 head -c 100 d.pfs >t4.pfs
@@ -144,14 +153,14 @@ damaged "truncated to 10 bytes" t5.pfs "t5.pfs: not a protocolfs dataset (bad ma
 : >t6.pfs
 damaged "empty file" t6.pfs "t6.pfs: not a protocolfs dataset (bad magic)"
 { cat d.pfs; printf 'x'; } >e1.pfs
-damaged "one byte appended" e1.pfs "e1.pfs: file is $((SIZE + 1)) bytes, the index says $SIZE (extended)"
+damaged "one byte appended" e1.pfs "e1.pfs: file is $((SIZE + 1)) bytes, the records end at byte $SIZE (extended)"
 { cat d.pfs d.pfs; } >e2.pfs
-damaged "the dataset twice in one file" e2.pfs "e2.pfs: file is $((2 * SIZE)) bytes, the index says $SIZE (extended)"
+damaged "the dataset twice in one file" e2.pfs "e2.pfs: file is $((2 * SIZE)) bytes, the records end at byte $SIZE (extended)"
 damaged "a text file (the export itself)" export.csv "export.csv: not a protocolfs dataset (bad magic)"
 damaged "a key file" agency.pub "agency.pub: not a protocolfs dataset (bad magic)"
 
 run_exact "damage without --issuer: still exit 1 with the message" 1 "$FAILED_OUT" \
-	"protocolfs: inspect: b2.pfs: record 2 (byte $REC2): body does not match its signed digest" \
+	"protocolfs: inspect: b2.pfs: record 2 (byte $REC2): does not match its signed digest" \
 	"$W" "$PFS" inspect b2.pfs
 # Nothing is read, so nothing is claimed about a signature: exit 2, stdout empty.
 refuse "missing file: exit 2" 2 "protocolfs: inspect: nope.pfs: No such file or directory" "$W" \
