@@ -50,19 +50,21 @@ struct audit_user {
 };
 
 /* Who guards what. Set once in audit_open before any thread can see the struct,
- * then read-only: o, log_path, state_path, lock_fd, has_flusher, flusher.
- * Guarded by mu: fd, dev, ino, end, seq, prev, key, state_buf, state_fd (its
- * bytes), written, flushed, flushing, latch_noted, latch_from, latch_to, stop.
- * rl_user, rl_profile and rl_denial are set in audit_open and then read-only
- * pointers; each limiter guards itself with its own mutex, never taken
- * together with mu (a limiter's verdict comes first, the line after). fd is the log descriptor:
- * while flushing is true, one thread runs fdatasync on it without mu, so nobody may close or
- * replace fd until flushing is false again (audit_flush_wait: rotation and reopen wait for it).
- * latched (a flush failed) and refused (the file at the path failed its owner/mode check) are
- * written under mu and read with or without it, always through
- * __atomic loads and stores. users_mu guards users, users_cap and nusers only; it is
- * never held across getpwuid_r (the lookup runs with no lock held, before mu is
- * taken) and never together with mu. was_latched is read only at start. */
+ * then read-only: o, log_path, state_path, lock_fd, has_flusher, flusher, slog,
+ * and the limiter pointers rl_user, rl_profile, rl_denial (each limiter guards
+ * itself with its own mutex, never taken together with mu: the verdict comes
+ * first, the line after). max_user and max_profile are atomic. Guarded by mu:
+ * fd, dev, ino, end, seq, prev, key, state_buf, state_fd (its bytes), written,
+ * flushed, flushing, latch_noted, latch_from, latch_to, stop, and the syslog
+ * counters sl_*. fd is the log descriptor: while flushing is true, one thread
+ * runs fdatasync on it without mu, so nobody may close or replace fd until
+ * flushing is false again (audit_flush_wait: rotation and reopen wait for it).
+ * latched (a flush failed) and refused (the file at the path failed its
+ * owner/mode check) are written under mu and read with or without it, always
+ * through __atomic loads and stores. users_mu guards users, users_cap and
+ * nusers only; it is never held across getpwuid_r (the lookup runs with no lock
+ * held, before mu is taken) and never together with mu. was_latched is read
+ * only at start. */
 struct audit {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* with mu: flushed, flushing, stop changed */
@@ -242,8 +244,6 @@ static void j_hex(struct jbuf *b, const uint8_t *bytes, size_t n)
 
 /* ------------------------------------------------------------ callers */
 
-static int64_t audit_mono_ms(void);
-
 /* Under users_mu: the slot of uid (found, or the empty one to fill). */
 static struct audit_user *audit_user_slot(struct audit *a, uid_t uid)
 {
@@ -283,7 +283,7 @@ static void audit_user(struct audit *a, uid_t uid, char out[64])
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	bool hit = false;
-	int64_t now = audit_mono_ms();
+	int64_t now = clock_mono_ms();
 	struct audit_user *u;
 
 	pthread_mutex_lock(&a->users_mu);
@@ -790,12 +790,22 @@ static int audit_recover(struct audit *a, ssize_t *mended, char *err, size_t err
 
 /* ------------------------------------------------------------ appending */
 
+void audit_say(struct audit *a, int severity, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "protocolfs: %s\n", msg);
+	if (a)
+		slog_daemon(a->slog, severity, "%s", msg);
+}
+
 static void audit_complain(struct audit *a, const char *what, const char *path, int e)
 {
-	slog_daemon(a->slog, LOG_ERR, "audit log %s: %s: %s; refusing opens", path, what,
-		    strerror(e));
-	fprintf(stderr, "protocolfs: audit log %s: %s: %s; refusing opens\n", path, what,
-		strerror(e));
+	audit_say(a, LOG_ERR, "audit log %s: %s: %s; refusing opens", path, what, strerror(e));
 }
 
 /* Is the open descriptor still the file at the path, and writable? */
@@ -846,11 +856,8 @@ static void audit_flush_leaving(struct audit *a, int fd)
  * syslog. */
 static void audit_refused_say(struct audit *a, const char *msg)
 {
-	slog_daemon(a->slog, LOG_ERR,
-		    "audit log: %s; every open is refused until the daemon restarts", msg);
-	fprintf(stderr,
-		"protocolfs: audit log: %s; every open is refused until the daemon restarts\n",
-		msg);
+	audit_say(a, LOG_ERR, "audit log: %s; every open is refused until the daemon restarts",
+		  msg);
 }
 
 /* Wait until no thread runs fdatasync on a->fd without the lock: only then may
@@ -944,7 +951,6 @@ static int audit_group_commit(struct audit *a, uint64_t my)
 	return a->flushed >= my ? 0 : -EIO;
 }
 
-/* Append under a->mu: check the file, seal, write, advance the chain. */
 /* Under mu, after the line is in the file: the same bytes to syslog, in file
  * order (under mu: a non-blocking send, never a wait). A failure is counted and
  * said in the log by audit_tick; the file stays the record. */
@@ -961,6 +967,7 @@ static void audit_syslog_line(struct audit *a, const struct jbuf *line)
 	}
 }
 
+/* Append under a->mu: check the file, seal, write, advance the chain. */
 static int audit_append_locked(struct audit *a, const struct jbuf *body, uint64_t *my)
 {
 	char buf[LINE_MAX_BYTES], msg[4400];
@@ -1050,8 +1057,7 @@ static bool audit_is_denial(const struct audit_event *ev)
 int audit_append(struct audit *a, const struct audit_event *ev)
 {
 	bool was = audit_latched(a);
-	int rc = audit_is_denial(ev) && a->rl_denial ? audit_denial(a, ev)
-						     : audit_append_full(a, ev, 0, 0);
+	int rc = audit_is_denial(ev) ? audit_denial(a, ev) : audit_append_full(a, ev, 0, 0);
 
 	if (rc == -EIO && !was)
 		audit_latch_note(a);
@@ -1089,14 +1095,6 @@ static void *audit_flusher_main(void *arg)
 }
 
 /* ------------------------------------------------------------ rate limits */
-
-static int64_t audit_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The limiters exist from the start, so that a reload can set a limit. */
 static int audit_rate_open(struct audit *a, char *err, size_t errlen)
@@ -1153,7 +1151,7 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 
 	if (!by_user && !by_prof)
 		return true; /* no limit set: no lock, no clock */
-	now = audit_mono_ms();
+	now = clock_mono_ms();
 	if (by_user)
 		ok = audit_rate_one(a->rl_user, &key, sizeof(key), now, &first);
 	if (ok == 1 && by_prof) {
@@ -1180,19 +1178,6 @@ bool audit_rate_take(struct audit *a, uid_t uid, pid_t pid, const char *profile)
 			    ev.reason);
 	}
 	return ok == 1;
-}
-
-void audit_say(struct audit *a, int severity, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "protocolfs: %s\n", msg);
-	if (a)
-		slog_daemon(a->slog, severity, "%s", msg);
 }
 
 /* ------------------------------------------------------------ denial aggregation */
@@ -1257,7 +1242,7 @@ static int audit_denial(struct audit *a, const struct audit_event *ev)
 	unsigned char key[RATELIMIT_KEY_MAX];
 	size_t klen = audit_denial_key(ev, key, sizeof(key));
 	int v = klen
-		    ? ratelimit_take(a->rl_denial, key, klen, audit_denial_tag(ev), audit_mono_ms())
+		    ? ratelimit_take(a->rl_denial, key, klen, audit_denial_tag(ev), clock_mono_ms())
 		    : -EINVAL;
 
 	if (v == RATELIMIT_REPEAT || v == RATELIMIT_REFUSE || v == RATELIMIT_REFUSE_FIRST)
@@ -1276,8 +1261,8 @@ static void audit_denials_line(void *ctx, const void *key, size_t klen, uint64_t
 	struct audit_drain_ctx *c = ctx;
 	const unsigned char *k = key;
 	char reason[RATELIMIT_KEY_MAX], profile[RATELIMIT_KEY_MAX], since[64];
-	size_t rl = strnlen((const char *)k + 4, klen - 4);
 	uint32_t uid;
+	size_t at = sizeof(uid), rl = strnlen((const char *)k + at, klen - at);
 	struct audit_event ev = {.event = "denials",
 				 .result = "denied",
 				 .reason = reason,
@@ -1290,30 +1275,28 @@ static void audit_denials_line(void *ctx, const void *key, size_t klen, uint64_t
 
 	memcpy(&uid, k, sizeof(uid));
 	ev.uid = (uid_t)uid;
-	snprintf(reason, sizeof(reason), "%.*s", (int)rl, (const char *)k + 4);
-	snprintf(profile, sizeof(profile), "%.*s", (int)(klen - 5 - rl), (const char *)k + 5 + rl);
+	snprintf(reason, sizeof(reason), "%.*s", (int)rl, (const char *)k + at);
+	snprintf(profile, sizeof(profile), "%.*s", (int)(klen - at - rl - 1),
+		 (const char *)k + at + rl + 1);
 	ev.profile = profile[0] ? profile : NULL;
 	audit_ts_at(since, c->now_wall - (c->now_mono - since_mono));
 	audit_append(c->a, &ev);
 }
 
-/* Write the count of every caller's denials not written in full, once the
- * first of them is 60 s old (all of them when final). */
 /* Say in the log (and on stderr) how many lines syslog did not take since the
  * last time it was said: at most once a minute, and at the final tick. */
 static void audit_syslog_failures(struct audit *a, bool final)
 {
 	char detail[PATH_MAX + 200];
 	struct audit_event ev = {.event = "syslog", .result = "denied", .detail = detail};
+	int64_t now = clock_mono_ms();
 	uint64_t n;
 	int e;
-
-	int64_t now = audit_mono_ms();
 
 	pthread_mutex_lock(&a->mu);
 	n = a->sl_failed - a->sl_said;
 	/* at most one line a minute (the line itself may not reach syslog either) */
-	if (n && (!final && a->sl_said_ms && now - a->sl_said_ms < 60000))
+	if (!final && a->sl_said_ms && now - a->sl_said_ms < 60000)
 		n = 0;
 	if (n) {
 		a->sl_said = a->sl_failed;
@@ -1327,20 +1310,18 @@ static void audit_syslog_failures(struct audit *a, bool final)
 		 "%llu audit line%s not sent to syslog (%s: %s); the log file holds every line",
 		 (unsigned long long)n, n == 1 ? "" : "s", slog_path(a->slog), strerror(e));
 	ev.reason = e == EAGAIN ? "syslog queue full" : "syslog unreachable";
-	fprintf(stderr, "protocolfs: %s\n", detail);
+	audit_say(a, LOG_WARNING, "%s", detail);
 	audit_append(a, &ev);
 }
 
 void audit_tick(struct audit *a, bool final)
 {
-	struct audit_drain_ctx c = {a, audit_mono_ms(), clock_now_ms()};
+	struct audit_drain_ctx c = {a, clock_mono_ms(), clock_now_ms()};
 
-	if (a && a->o.syslog_facility)
+	if (a->o.syslog_facility)
 		audit_syslog_failures(a, final);
-
-	if (a && a->rl_denial)
-		ratelimit_drain(a->rl_denial, c.now_mono, final ? 0 : RATELIMIT_WINDOW_S * 1000,
-				audit_denials_line, &c);
+	ratelimit_drain(a->rl_denial, c.now_mono, final ? 0 : RATELIMIT_WINDOW_S * 1000,
+			audit_denials_line, &c);
 }
 
 /* ------------------------------------------------------------ open, reopen, close */

@@ -192,14 +192,6 @@ struct pfs_caller_memo {
 
 static __thread struct pfs_caller_memo pfs_memo;
 
-static int64_t pfs_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -210,7 +202,7 @@ static int pfs_caller_profile(fuse_req_t req, const struct pfs *fs)
 
 	if (!fs->cfg->uses_groups)
 		return profile_resolve(fs->cfg, ctx->uid, ctx->gid, NULL, 0);
-	now = pfs_mono_ms();
+	now = clock_mono_ms();
 	if (m->until_ms > now && m->pid == ctx->pid && m->uid == ctx->uid && m->gid == ctx->gid &&
 	    m->gen == fs->gen)
 		return m->prof;
@@ -1129,24 +1121,26 @@ static size_t pfs_expire(struct pfs_daemon *d, int64_t from, int64_t now)
 	return pfs_expire_since(d, from, expiry_termination(d->cur->exp), now);
 }
 
-/* purge = auto: cut the expired records out of the file at rest. The keeper
+/* With purge = auto (else nothing): cut the expired records out of the file at
+ * rest. The keeper
  * notices the rewritten file and reloads it (same serial, fewer records). */
 static void pfs_purge(struct pfs_daemon *d, int64_t now)
 {
 	struct pfs *fs = pfs_enter(d);
-	uint8_t *drop = calloc(fs->nrec + 1, 1);
-	char err[512] = "", detail[700];
-	size_t n = 0;
-	int rc = drop ? 0 : -ENOMEM;
+	uint8_t *drop = NULL;
+	char err[512] = "out of memory", detail[700];
+	int rc = 0;
 
-	if (drop)
-		n = expiry_purgeable(fs->exp, now, drop);
-	if (rc == 0 && n)
+	if (strcmp(fs->cfg->purge, "auto") == 0) {
+		drop = calloc(fs->nrec + 1, 1);
+		rc = drop ? 0 : -ENOMEM;
+	}
+	if (drop && expiry_purgeable(fs->exp, now, drop))
 		rc = dataset_purge_write(fs->ds, drop, fs->cfg->dataset, err, sizeof(err));
 	pfs_leave(d);
 	free(drop);
-	if (!n || rc == 0)
-		return; /* the reload of the rewritten file logs the purge */
+	if (rc == 0)
+		return; /* nothing to cut, or the reload of the rewritten file logs the purge */
 	snprintf(detail, sizeof(detail), "purge failed: %s", err);
 	pfs_audit_life(d->audit, "purge", "denied", "write failed", NULL, detail);
 	audit_say(d->audit, LOG_ERR, "%s", detail);
@@ -1169,8 +1163,7 @@ static void pfs_notices(struct pfs_daemon *d, int64_t last, int64_t now)
 	service_notices(fs->svc, &d->seen, pfs_notice_report, &c);
 	after = expiry_termination(fs->exp);
 	pfs_leave(d);
-	if (after < before && after <= last && pfs_expire_since(d, last, before, now) &&
-	    strcmp(d->cur->cfg->purge, "auto") == 0)
+	if (after < before && after <= last && pfs_expire_since(d, last, before, now))
 		pfs_purge(d, now);
 }
 
@@ -1351,8 +1344,7 @@ static void *pfs_keeper_main(void *arg)
 		bool changed = pfs_dataset_changed(d);
 		if (asked || changed)
 			pfs_reload(d, asked ? "SIGHUP" : "dataset file changed");
-		if (now > last && pfs_expire(d, last, now) &&
-		    strcmp(d->cur->cfg->purge, "auto") == 0)
+		if (now > last && pfs_expire(d, last, now))
 			pfs_purge(d, now);
 		last = now > last ? now : last;
 		pthread_mutex_lock(&d->keeper_mu);

@@ -20,6 +20,11 @@ int64_t clock_now(void);
 /* The same clock in milliseconds (audit timestamps). */
 int64_t clock_now_ms(void);
 
+/* The monotonic clock in milliseconds: for rates and intervals (rate limits, the
+ * caller memo, cache ages), never for deadlines. Not moved by libfaketime with
+ * FAKETIME_DONT_FAKE_MONOTONIC. */
+int64_t clock_mono_ms(void);
+
 /* Parse exactly "YYYY-MM-DD" (years 1900-9999, a real calendar date). 0 or -EINVAL. */
 int clock_parse_date(const char *s, int32_t *day);
 
